@@ -1,0 +1,528 @@
+"""The status engine: folding accepted events into statuses, histories and list diffs.
+
+Everything here is derived: nothing is stored. ``known_at`` hides every event, review
+and correction recorded after that day, so the answer is what the registry knew then.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from listwatch.registry.domain import (
+    STATUS_KINDS,
+    DateQualifier,
+    EventKind,
+    PartialDate,
+    Precision,
+    ReviewState,
+    Status,
+)
+from listwatch.registry.entities import member_ids
+from listwatch.registry.models import Event, Evidence
+
+# Within one day, a listing precedes its suspension, which precedes a reinstatement,
+# which precedes a removal: the order in which such same-day facts can happen.
+_SAME_DAY_ORDER = {
+    EventKind.DESIGNATED: 0,
+    EventKind.LISTED: 0,
+    EventKind.AMENDED: 1,
+    EventKind.SUSPENDED: 2,
+    EventKind.REINSTATED: 3,
+    EventKind.REMOVED: 4,
+}
+
+
+@dataclass(frozen=True)
+class EvidenceView:
+    """One evidence span of an event, with its document's identity."""
+
+    document_id: int
+    title: str | None
+    url: str | None
+    citation: str | None
+    publisher: str | None
+    published: str | None
+    kind: str
+    language: str | None
+    locator: str | None
+    text: str | None
+    start: int | None
+    end: int | None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return dict(self.__dict__)
+
+
+@dataclass(frozen=True)
+class EventView:
+    """An event as seen at one record time (its review state as of then)."""
+
+    id: int
+    entity_id: str
+    list_id: str | None
+    kind: EventKind
+    valid: PartialDate | None
+    qualifier: DateQualifier
+    announced: dt.date | None
+    recorded_at: dt.datetime
+    origin: str
+    review_state: ReviewState
+    confidence: float
+    supersedes_id: int | None
+    summary: str | None
+    details: dict[str, Any]
+    evidence: tuple[EvidenceView, ...]
+
+    @property
+    def sort_key(self) -> tuple[dt.date, int, dt.datetime, int]:
+        """Order of application in the fold."""
+        start = self.valid.start if self.valid else dt.date.max
+        return (start, _SAME_DAY_ORDER.get(self.kind, 5), self.recorded_at, self.id)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form, dates in ISO 8601 with their precision."""
+        return {
+            "id": self.id,
+            "entity_id": self.entity_id,
+            "list": self.list_id,
+            "kind": self.kind.value,
+            "date": str(self.valid) if self.valid else None,
+            "date_precision": self.valid.precision.value if self.valid else None,
+            "date_qualifier": self.qualifier.value,
+            "announced": self.announced.isoformat() if self.announced else None,
+            "recorded_at": self.recorded_at.isoformat(),
+            "origin": self.origin,
+            "review_state": self.review_state.value,
+            "confidence": self.confidence,
+            "supersedes": self.supersedes_id,
+            "summary": self.summary,
+            "details": self.details,
+            "evidence": [e.to_dict() for e in self.evidence],
+        }
+
+
+@dataclass
+class StatusResult:
+    """An entity's status on one list at one date, with the events that decide it."""
+
+    entity_id: str
+    list_id: str
+    as_of: dt.date
+    known_at: dt.date | None
+    status: Status
+    since: PartialDate | None = None
+    since_qualifier: DateQualifier = DateQualifier.ON
+    listed_since: PartialDate | None = None
+    deciding: list[EventView] = field(default_factory=list)
+    uncertain: bool = False
+    notes: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {
+            "entity_id": self.entity_id,
+            "list": self.list_id,
+            "as_of": self.as_of.isoformat(),
+            "known_at": self.known_at.isoformat() if self.known_at else None,
+            "status": self.status.value,
+            "since": str(self.since) if self.since else None,
+            "since_precision": self.since.precision.value if self.since else None,
+            "since_qualifier": self.since_qualifier.value,
+            "listed_since": str(self.listed_since) if self.listed_since else None,
+            "uncertain": self.uncertain,
+            "notes": self.notes,
+            "events": [e.to_dict() for e in self.deciding],
+        }
+
+
+@dataclass
+class Interval:
+    """A stretch of time with one status on one list; ``end`` is None while it lasts."""
+
+    status: Status
+    start: PartialDate
+    end: PartialDate | None
+    qualifier: DateQualifier
+    event: EventView
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {
+            "status": self.status.value,
+            "from": str(self.start),
+            "from_qualifier": self.qualifier.value,
+            "to": str(self.end) if self.end else None,
+            "event": self.event.to_dict(),
+        }
+
+
+@dataclass
+class ListHistory:
+    """The status intervals of one entity on one list and the other events on it."""
+
+    list_id: str
+    intervals: list[Interval]
+    events: list[EventView]
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {
+            "list": self.list_id,
+            "intervals": [i.to_dict() for i in self.intervals],
+            "events": [e.to_dict() for e in self.events],
+        }
+
+
+@dataclass
+class Transition:
+    """A change of status: who, from what, to what, when, and the event that caused it."""
+
+    entity_id: str
+    change: str  # added, suspended, reinstated, removed, amended
+    before: Status
+    after: Status
+    date: PartialDate
+    event: EventView
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {
+            "entity_id": self.entity_id,
+            "change": self.change,
+            "before": self.before.value,
+            "after": self.after.value,
+            "date": str(self.date),
+            "event": self.event.to_dict(),
+        }
+
+
+def end_of_day(day: dt.date) -> dt.datetime:
+    """The last instant of ``day`` in UTC: the cut-off for ``known_at``."""
+    return dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC) + dt.timedelta(days=1)
+
+
+def _evidence_view(evidence: Evidence) -> EvidenceView:
+    document = evidence.document
+    published = None
+    if document.published is not None:
+        published = str(
+            PartialDate.from_stored(document.published, document.published_precision or "day")
+        )
+    return EvidenceView(
+        document_id=document.id,
+        title=document.title,
+        url=document.url,
+        citation=document.citation,
+        publisher=document.publisher,
+        published=published,
+        kind=document.kind,
+        language=document.language,
+        locator=evidence.locator,
+        text=evidence.text,
+        start=evidence.start,
+        end=evidence.end,
+    )
+
+
+def view(event: Event, known_at: dt.date | None = None) -> EventView:
+    """The event as known at ``known_at``: its review state then, its evidence known then."""
+    cutoff = end_of_day(known_at) if known_at else None
+    state = ReviewState(event.initial_review)
+    for review in event.reviews:
+        if cutoff is None or review.recorded_at < cutoff:
+            state = ReviewState(review.state)
+    valid = (
+        PartialDate.from_stored(event.valid_date, event.valid_precision or "day")
+        if event.valid_date
+        else None
+    )
+    evidence = tuple(
+        _evidence_view(e)
+        for e in event.evidence
+        if cutoff is None or e.recorded_at is None or e.recorded_at < cutoff
+    )
+    return EventView(
+        id=event.id,
+        entity_id=event.entity_id,
+        list_id=event.list_id,
+        kind=EventKind(event.kind),
+        valid=valid,
+        qualifier=DateQualifier(event.date_qualifier or "on"),
+        announced=event.announced_date,
+        recorded_at=event.recorded_at,
+        origin=event.origin,
+        review_state=state,
+        confidence=event.confidence,
+        supersedes_id=event.supersedes_id,
+        summary=event.summary,
+        details=dict(event.details or {}),
+        evidence=evidence,
+    )
+
+
+def load_events(
+    session: Session,
+    entity_ids: Iterable[str],
+    list_id: str | None = None,
+    known_at: dt.date | None = None,
+    *,
+    include_unaccepted: bool = False,
+) -> list[EventView]:
+    """Events of the given entities (and list) as known at ``known_at``.
+
+    Superseded events, and corrections that only withdraw, are left out; unless
+    ``include_unaccepted`` is set only events accepted at ``known_at`` remain.
+    """
+    ids = list(entity_ids)
+    if not ids:
+        return []
+    query = (
+        select(Event)
+        .where(Event.entity_id.in_(ids))
+        .options(
+            selectinload(Event.evidence).selectinload(Evidence.document),
+            selectinload(Event.reviews),
+        )
+    )
+    if list_id is not None:
+        query = query.where(Event.list_id == list_id)
+    if known_at is not None:
+        query = query.where(Event.recorded_at < end_of_day(known_at))
+    events = [view(e, known_at) for e in session.scalars(query)]
+    return effective(events, include_unaccepted=include_unaccepted)
+
+
+def effective(events: Sequence[EventView], *, include_unaccepted: bool = False) -> list[EventView]:
+    """Drop superseded events and withdrawals; keep accepted ones unless told otherwise."""
+    superseded = {
+        e.supersedes_id
+        for e in events
+        if e.supersedes_id is not None and e.review_state is ReviewState.ACCEPTED
+    }
+    kept = []
+    for event in events:
+        if event.id in superseded or event.kind is EventKind.WITHDRAWN:
+            continue
+        if not include_unaccepted and event.review_state is not ReviewState.ACCEPTED:
+            continue
+        kept.append(event)
+    return sorted(kept, key=lambda e: e.sort_key)
+
+
+def _next_status(current: Status, kind: EventKind) -> tuple[Status, str | None]:
+    """The status after an event of ``kind``, and a note when the sequence is unusual."""
+    if kind in (EventKind.DESIGNATED, EventKind.LISTED, EventKind.AMENDED):
+        if current is Status.LISTED_SUSPENDED and kind is not EventKind.DESIGNATED:
+            return current, None
+        return Status.LISTED, None
+    if kind is EventKind.SUSPENDED:
+        if current is Status.LISTED:
+            return Status.LISTED_SUSPENDED, None
+        if current is Status.NEVER_LISTED:
+            return Status.LISTED_SUSPENDED, "suspension of a listing that no event records"
+        return current, f"suspension while {current.value} has no effect"
+    if kind is EventKind.REINSTATED:
+        if current is Status.LISTED_SUSPENDED or current is Status.REMOVED:
+            return Status.LISTED, None
+        return Status.LISTED, None if current is Status.LISTED else "reinstated without listing"
+    if kind is EventKind.REMOVED:
+        if current is Status.NEVER_LISTED:
+            return Status.REMOVED, "removal of a listing that no event records"
+        return Status.REMOVED, None
+    return current, None
+
+
+def _change_name(before: Status, after: Status, kind: EventKind) -> str | None:
+    if before == after:
+        return "amended" if kind is EventKind.AMENDED else None
+    if after is Status.REMOVED:
+        return "removed"
+    if after is Status.LISTED_SUSPENDED:
+        return "suspended"
+    if before is Status.LISTED_SUSPENDED and after is Status.LISTED:
+        return "reinstated" if kind is not EventKind.DESIGNATED else "added"
+    return "added"
+
+
+@dataclass
+class _Fold:
+    status: Status = Status.NEVER_LISTED
+    since: PartialDate | None = None
+    qualifier: DateQualifier = DateQualifier.ON
+    listed_since: PartialDate | None = None
+    deciding: list[EventView] = field(default_factory=list)
+    transitions: list[tuple[Status, Status, EventView]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def _fold(events: Sequence[EventView], until: dt.date | None = None) -> _Fold:
+    state = _Fold()
+    for event in events:
+        if event.kind not in STATUS_KINDS or event.valid is None:
+            continue
+        if until is not None and event.valid.start > until:
+            break
+        before = state.status
+        after, note = _next_status(before, event.kind)
+        if note:
+            state.notes.append(f"{event.valid}: {note} (event {event.id})")
+        if after is not before:
+            state.transitions.append((before, after, event))
+            state.status, state.since, state.qualifier = after, event.valid, event.qualifier
+            if after is Status.LISTED and before in (Status.NEVER_LISTED, Status.REMOVED):
+                state.listed_since = event.valid
+                state.deciding = [event]
+            else:
+                # The listing that started the period, then the event that changed it.
+                state.deciding = [*state.deciding[:1], event]
+        elif event.kind is EventKind.AMENDED:
+            state.transitions.append((before, after, event))
+        elif state.deciding:
+            last = state.deciding[-1]
+            if last.kind is event.kind and last.valid == event.valid:
+                # Another source for the same fact: keep it as corroborating evidence.
+                state.deciding.append(event)
+    return state
+
+
+def fold_status(
+    events: Sequence[EventView],
+    entity_id: str,
+    list_id: str,
+    as_of: dt.date,
+    known_at: dt.date | None = None,
+) -> StatusResult:
+    """Fold already-loaded, effective events of one entity on one list."""
+    relevant = [e for e in events if e.list_id == list_id]
+    state = _fold(relevant, until=as_of)
+    result = StatusResult(
+        entity_id=entity_id,
+        list_id=list_id,
+        as_of=as_of,
+        known_at=known_at,
+        status=state.status,
+        since=state.since,
+        since_qualifier=state.qualifier,
+        listed_since=state.listed_since if state.status is not Status.NEVER_LISTED else None,
+        deciding=state.deciding,
+        notes=state.notes,
+    )
+    for event in relevant:
+        valid = event.valid
+        if valid is None or event.kind not in STATUS_KINDS:
+            continue
+        if valid.precision is not Precision.DAY and valid.contains(as_of):
+            result.uncertain = True
+            result.notes.append(
+                f"{event.kind.value} is dated only to {valid}, which contains {as_of}"
+            )
+    undated = [e for e in relevant if e.valid is None and e.kind in STATUS_KINDS]
+    if undated:
+        result.notes.append(f"{len(undated)} undated event(s) not folded")
+    return result
+
+
+def status(
+    session: Session,
+    entity_id: str,
+    list_id: str,
+    as_of: dt.date,
+    known_at: dt.date | None = None,
+) -> StatusResult:
+    """Status of an entity (with every record merged into it) on a list at ``as_of``."""
+    events = load_events(session, member_ids(session, entity_id), list_id, known_at)
+    return fold_status(events, entity_id, list_id, as_of, known_at)
+
+
+def statuses(
+    session: Session, entity_id: str, as_of: dt.date, known_at: dt.date | None = None
+) -> list[StatusResult]:
+    """Status on every list the entity has an event on, ordered by list id."""
+    events = load_events(session, member_ids(session, entity_id), None, known_at)
+    list_ids = sorted({e.list_id for e in events if e.list_id and e.kind in STATUS_KINDS})
+    return [fold_status(events, entity_id, lid, as_of, known_at) for lid in list_ids]
+
+
+def history_from_events(events: Sequence[EventView]) -> list[ListHistory]:
+    """Status intervals per list (and the other events) from loaded, effective events."""
+    by_list: dict[str | None, list[EventView]] = defaultdict(list)
+    for event in events:
+        by_list[event.list_id].append(event)
+    histories = []
+    for list_id in sorted(by_list, key=lambda k: (k is None, k or "")):
+        list_events = by_list[list_id]
+        state = _fold(list_events)
+        intervals: list[Interval] = []
+        for _before, after, event in state.transitions:
+            assert event.valid is not None
+            if intervals and intervals[-1].status == after:
+                continue
+            if intervals:
+                intervals[-1].end = event.valid
+            intervals.append(Interval(after, event.valid, None, event.qualifier, event))
+        others = [e for e in list_events if e.kind not in STATUS_KINDS or e.valid is None]
+        histories.append(ListHistory(list_id or "", intervals, others if list_id else list_events))
+    return histories
+
+
+def history(session: Session, entity_id: str, known_at: dt.date | None = None) -> list[ListHistory]:
+    """The status intervals of an entity on every list, with the non-status events."""
+    events = load_events(session, member_ids(session, entity_id), None, known_at)
+    return history_from_events(events)
+
+
+def diff(
+    session: Session,
+    list_id: str,
+    date_from: dt.date,
+    date_to: dt.date,
+    known_at: dt.date | None = None,
+) -> list[Transition]:
+    """Who was added, suspended, reinstated, removed or amended on a list in (from, to]."""
+    from listwatch.registry.entities import canonical_map
+
+    query = select(Event.entity_id).where(
+        Event.list_id == list_id,
+        Event.valid_date > date_from,
+        Event.valid_date <= date_to,
+    )
+    if known_at is not None:
+        query = query.where(Event.recorded_at < end_of_day(known_at))
+    touched = set(session.scalars(query.distinct()))
+    if not touched:
+        return []
+    canonical = canonical_map(session)
+    groups: dict[str, set[str]] = defaultdict(set)
+    for entity_id in touched:
+        groups[canonical.get(entity_id, entity_id)].add(entity_id)
+    members_of: dict[str, set[str]] = defaultdict(set)
+    for member, target in canonical.items():
+        members_of[target].add(member)
+    all_ids = set()
+    for target in groups:
+        all_ids |= {target} | members_of.get(target, set())
+    events = load_events(session, all_ids, list_id, known_at)
+    per_target: dict[str, list[EventView]] = defaultdict(list)
+    for event in events:
+        per_target[canonical.get(event.entity_id, event.entity_id)].append(event)
+    transitions = []
+    for target, target_events in per_target.items():
+        if target not in groups:
+            continue
+        for before, after, event in _fold(target_events, until=date_to).transitions:
+            assert event.valid is not None
+            if not date_from < event.valid.start <= date_to:
+                continue
+            change = _change_name(before, after, event.kind)
+            if change:
+                transitions.append(Transition(target, change, before, after, event.valid, event))
+    transitions.sort(key=lambda t: (t.date, t.change, t.entity_id))
+    return transitions
