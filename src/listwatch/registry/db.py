@@ -12,12 +12,17 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 ENV_VAR = "LISTWATCH_DB"
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+#: The newest Alembic revision. Checking it with one query spares every command the cost of
+#: loading Alembic; a test keeps it equal to the head of ``migrations/versions``.
+SCHEMA_REVISION = "0001"
+#: Key of the PostgreSQL advisory lock that serialises first-use set-up across processes.
+_SETUP_LOCK_KEY = 0x6C697374  # "list"
 
 
 class RegistryError(Exception):
@@ -87,18 +92,39 @@ def migrate(engine: Engine) -> None:
 
 def needs_migration(engine: Engine) -> bool:
     """Whether the database is behind the latest migration (or empty)."""
-    from alembic.config import Config
-    from alembic.runtime.migration import MigrationContext
-    from alembic.script import ScriptDirectory
-
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS_DIR))
-    head = ScriptDirectory.from_config(config).get_current_head()
     with engine.connect() as connection:
         if not inspect(connection).has_table("alembic_version"):
             return True
-        current = MigrationContext.configure(connection).get_current_revision()
-    return current != head
+        current = connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    return current != SCHEMA_REVISION
+
+
+@contextmanager
+def _setup_lock(engine: Engine, url: str) -> Iterator[None]:
+    """Hold a lock while one process migrates and loads, so that two first uses do not race."""
+    parsed = make_url(url)
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as connection:
+            connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": _SETUP_LOCK_KEY})
+            connection.commit()
+            try:
+                yield
+            finally:
+                connection.execute(
+                    text("SELECT pg_advisory_unlock(:key)"), {"key": _SETUP_LOCK_KEY}
+                )
+                connection.commit()
+    elif parsed.database and parsed.database != ":memory:":
+        import fcntl
+
+        with open(f"{parsed.database}.setup-lock", "a") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+    else:
+        yield
 
 
 class Registry:
@@ -117,13 +143,18 @@ class Registry:
 
     def prepare(self, *, load_curated: bool = True) -> None:
         """Migrate the schema and bring the bundled curated dataset up to date."""
-        if needs_migration(self.engine):
-            migrate(self.engine)
-        if load_curated:
-            from listwatch.registry.curated import sync_curated
+        from listwatch.registry.curated import curated_is_current, sync_curated
 
-            with self.transaction() as session:
-                sync_curated(session)
+        if not needs_migration(self.engine) and (
+            not load_curated or curated_is_current(self.engine)
+        ):
+            return
+        with _setup_lock(self.engine, self.url):
+            if needs_migration(self.engine):
+                migrate(self.engine)
+            if load_curated:
+                with self.transaction() as session:
+                    sync_curated(session)
 
     def session(self) -> Session:
         """A new session (the caller commits or rolls back)."""

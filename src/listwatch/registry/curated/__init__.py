@@ -4,8 +4,16 @@ from listwatch.registry.curated.loader import (
     CURATED_DIR,
     CuratedDataset,
     CuratedError,
+    curated_is_current,
     load_dataset,
     sync_curated,
 )
 
-__all__ = ["CURATED_DIR", "CuratedDataset", "CuratedError", "load_dataset", "sync_curated"]
+__all__ = [
+    "CURATED_DIR",
+    "CuratedDataset",
+    "CuratedError",
+    "curated_is_current",
+    "load_dataset",
+    "sync_curated",
+]

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from listwatch.registry.domain import EventKind, Origin, PartialDate, ReviewState
@@ -79,18 +79,35 @@ def _files(directory: Path) -> list[Path]:
     return sorted(directory.glob("*.yaml")) if directory.is_dir() else []
 
 
-def load_dataset(directory: Path = CURATED_DIR) -> CuratedDataset:
-    """Parse and check every curated file under ``directory``."""
-    data = CuratedDataset()
-    digest = hashlib.sha256()
+def _data_files(directory: Path) -> list[Path]:
     paths = [directory / "authorities.yaml", directory / "sources.yaml"]
     paths += _files(directory / "lists") + _files(directory / "entities")
     paths += _files(directory / "events")
-    for path in paths:
-        if not path.exists():
-            continue
+    return [path for path in paths if path.exists()]
+
+
+def dataset_hash(directory: Path = CURATED_DIR) -> str:
+    """SHA-256 over the curated files (names and bytes): the dataset's version."""
+    digest = hashlib.sha256()
+    for path in _data_files(directory):
         digest.update(path.relative_to(directory).as_posix().encode())
         digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def curated_is_current(engine: Engine, directory: Path = CURATED_DIR) -> bool:
+    """Whether the database already holds this version of the curated dataset."""
+    with engine.connect() as connection:
+        stored = connection.execute(
+            select(Meta.value).where(Meta.key == META_KEY)
+        ).scalar_one_or_none()
+    return stored == dataset_hash(directory)
+
+
+def load_dataset(directory: Path = CURATED_DIR) -> CuratedDataset:
+    """Parse and check every curated file under ``directory``."""
+    data = CuratedDataset(sha256=dataset_hash(directory))
+    for path in _data_files(directory):
         content = _read_yaml(path)
         if path.parent.name == "lists":
             data.lists.append(content)
@@ -103,7 +120,6 @@ def load_dataset(directory: Path = CURATED_DIR) -> CuratedDataset:
             data.sources[key] = source
         for raw in content.get("events", []):
             data.events.extend(_expand_event(raw, path))
-    data.sha256 = digest.hexdigest()
     _check(data)
     return data
 
