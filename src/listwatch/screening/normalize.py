@@ -85,6 +85,7 @@ class _Tables:
     latin_max: int
     suffixes: list[tuple[str, LegalForm]]
     rigour_weight: float
+    rigour_ignore: frozenset[str]
     person_particles: frozenset[str]
     org_particles: frozenset[str]
 
@@ -113,6 +114,7 @@ def _tables() -> _Tables:
         latin_max=max(len(k) for k in latin),
         suffixes=suffixes,
         rigour_weight=float(raw["rigour_codes"]["default"]),
+        rigour_ignore=frozenset(raw["rigour_codes"].get("ignore", [])),
         person_particles=frozenset(particles["person"]),
         org_particles=frozenset(particles["org"]),
     )
@@ -401,6 +403,8 @@ def _match_latin_forms(tokens: list[str]) -> dict[int, tuple[int, str, str, floa
     covered: set[int] = set()
     joined = " ".join(tokens)
     for matched, code in extract_org_types(joined):
+        if matched in tables.rigour_ignore:
+            continue
         parts = matched.split()
         for start in range(len(tokens) - len(parts) + 1):
             span = set(range(start, start + len(parts)))

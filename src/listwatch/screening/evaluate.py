@@ -1,0 +1,254 @@
+"""Measuring the name matcher on labelled pairs, and fitting its weights.
+
+Pairs come as CSV with columns ``schema,name1,name2,is_match`` (more columns are kept).
+They are split deterministically by a hash of the pair into a tuning part and a held-out
+part, so the figures on the held-out part come from pairs the weights never saw.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from listwatch.screening.compare import FEATURES, WEIGHTS_FILE, Model, compare_analyzed, features
+from listwatch.screening.normalize import analyze_name, schema_group
+
+HELD_OUT_SHARE = 0.4  # of every pair set, this share is never used for tuning
+GROUPS = ("person", "org", "object")
+
+
+@dataclass(frozen=True)
+class Pair:
+    """One labelled pair of names."""
+
+    schema: str
+    name1: str
+    name2: str
+    is_match: bool
+    source: str = ""
+
+    @property
+    def held_out(self) -> bool:
+        """Whether the pair belongs to the held-out split (by a hash of its content)."""
+        digest = hashlib.sha256(f"{self.schema}\x1f{self.name1}\x1f{self.name2}".encode()).digest()
+        return int.from_bytes(digest[:4], "big") / 2**32 < HELD_OUT_SHARE
+
+
+def _truth(value: str) -> bool:
+    lowered = value.strip().lower()
+    if lowered in ("true", "1", "yes", "t"):
+        return True
+    if lowered in ("false", "0", "no", "f"):
+        return False
+    raise ValueError(f"is_match must be true or false, not {value!r}")
+
+
+def load_pairs(path: Path) -> list[Pair]:
+    """Read a labelled pair file (``schema,name1,name2,is_match[,source]``)."""
+    pairs = []
+    with path.open(encoding="utf-8", newline="") as handle:
+        for row in csv.DictReader(handle):
+            pairs.append(
+                Pair(
+                    row["schema"],
+                    row["name1"],
+                    row["name2"],
+                    _truth(row["is_match"]),
+                    row.get("source") or "",
+                )
+            )
+    return pairs
+
+
+@dataclass(frozen=True)
+class Metrics:
+    """Precision, recall and F1 of a set of decisions."""
+
+    tp: int
+    fp: int
+    fn: int
+    tn: int
+
+    @property
+    def precision(self) -> float:
+        """Share of predicted matches that are true."""
+        return self.tp / (self.tp + self.fp) if self.tp + self.fp else 1.0
+
+    @property
+    def recall(self) -> float:
+        """Share of true matches that were predicted."""
+        return self.tp / (self.tp + self.fn) if self.tp + self.fn else 1.0
+
+    @property
+    def f1(self) -> float:
+        """Harmonic mean of precision and recall."""
+        p, r = self.precision, self.recall
+        return 2 * p * r / (p + r) if p + r else 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {
+            "precision": round(self.precision, 4),
+            "recall": round(self.recall, 4),
+            "f1": round(self.f1, 4),
+            "tp": self.tp,
+            "fp": self.fp,
+            "fn": self.fn,
+            "tn": self.tn,
+            "pairs": self.tp + self.fp + self.fn + self.tn,
+        }
+
+
+def metrics(labels: Sequence[bool], scores: Sequence[float], threshold: float) -> Metrics:
+    """Counts of the decisions ``score >= threshold`` against the labels."""
+    tp = fp = fn = tn = 0
+    for label, score in zip(labels, scores, strict=True):
+        predicted = score >= threshold
+        if predicted and label:
+            tp += 1
+        elif predicted:
+            fp += 1
+        elif label:
+            fn += 1
+        else:
+            tn += 1
+    return Metrics(tp, fp, fn, tn)
+
+
+def pr_curve(
+    labels: Sequence[bool], scores: Sequence[float], thresholds: Iterable[float]
+) -> list[tuple[float, Metrics]]:
+    """Precision and recall at each threshold."""
+    return [(t, metrics(labels, scores, t)) for t in thresholds]
+
+
+def listwatch_scores(pairs: Sequence[Pair], model: Model | None = None) -> list[float]:
+    """listwatch's score for every pair."""
+    return [
+        compare_analyzed(
+            analyze_name(p.name1, p.schema),
+            analyze_name(p.name2, p.schema),
+            schema_group(p.schema),
+            model,
+        ).score
+        for p in pairs
+    ]
+
+
+def peer_scorer(algorithm: str = "logic-v2") -> Callable[[Pair], float]:
+    """A scorer with nomenklatura's matcher (a development dependency), a fresh id per entity.
+
+    logic-v2 caches name analysis by entity id, so reusing ids would mix up names.
+    """
+    import itertools
+
+    from followthemoney import model as ftm
+    from nomenklatura.matching import get_algorithm
+
+    algo = get_algorithm(algorithm)
+    if algo is None:
+        raise ValueError(f"unknown nomenklatura algorithm {algorithm!r}")
+    config = algo.default_config()
+    counter = itertools.count()
+
+    def entity(schema: str, name: str) -> Any:
+        proxy = ftm.make_entity(schema)
+        proxy.id = f"pair-{next(counter)}"
+        proxy.add("name", name)
+        return proxy
+
+    def score(pair: Pair) -> float:
+        return float(
+            algo.compare(
+                entity(pair.schema, pair.name1), entity(pair.schema, pair.name2), config
+            ).score
+        )
+
+    return score
+
+
+# --------------------------------------------------------------------------- fitting
+
+
+def feature_matrix(pairs: Sequence[Pair]) -> dict[str, tuple[list[list[float]], list[bool]]]:
+    """Feature vectors and labels per group of schemata."""
+    out: dict[str, tuple[list[list[float]], list[bool]]] = {g: ([], []) for g in GROUPS}
+    for pair in pairs:
+        group = schema_group(pair.schema)
+        values, _ = features(
+            analyze_name(pair.name1, pair.schema), analyze_name(pair.name2, pair.schema), group
+        )
+        out[group][0].append([values[f] for f in FEATURES])
+        out[group][1].append(pair.is_match)
+    return out
+
+
+def fit_logistic(
+    rows: list[list[float]], labels: list[bool], l2: float = 1.0, iterations: int = 50
+) -> tuple[list[float], float]:
+    """Logistic regression by Newton's method with an L2 penalty (bias not penalised)."""
+    import numpy as np
+
+    x = np.asarray(rows, dtype=float)
+    y = np.asarray(labels, dtype=float)
+    x = np.hstack([x, np.ones((x.shape[0], 1))])
+    w = np.zeros(x.shape[1])
+    penalty = np.eye(x.shape[1]) * l2
+    penalty[-1, -1] = 0.0
+    for _ in range(iterations):
+        p = 1.0 / (1.0 + np.exp(-np.clip(x @ w, -40, 40)))
+        gradient = x.T @ (p - y) + penalty @ w
+        hessian = (x * (p * (1 - p))[:, None]).T @ x + penalty
+        step = np.linalg.solve(hessian + 1e-9 * np.eye(len(w)), gradient)
+        w -= step
+        if float(np.abs(step).max()) < 1e-8:
+            break
+    return [float(v) for v in w[:-1]], float(w[-1])
+
+
+def fit_model(
+    pairs: Sequence[Pair], threshold: float = 0.7, l2: float = 1.0, min_precision: float = 0.80
+) -> Model:
+    """Fit weights per group on ``pairs``, then move each bias so that the best cut of
+    that group falls on the round default ``threshold``.
+
+    The best cut is the one with the highest F1 among those whose precision on the tuning
+    pairs is at least ``min_precision`` (screening prefers fewer false alarms), or the
+    F1-best cut when none reaches it.
+    """
+    import math
+
+    matrices = feature_matrix(pairs)
+    weights: dict[str, dict[str, float]] = {}
+    bias: dict[str, float] = {}
+    for group, (rows, labels) in matrices.items():
+        if not rows or all(labels) or not any(labels):
+            weights[group] = {f: 0.0 for f in FEATURES}
+            bias[group] = 0.0
+            continue
+        w, b = fit_logistic(rows, labels, l2)
+        logits = [b + sum(wi * xi for wi, xi in zip(w, row, strict=True)) for row in rows]
+        best_cut, best_f1 = 0.0, -1.0
+        fallback_cut, fallback_f1 = 0.0, -1.0
+        for cut in sorted({round(v, 3) for v in logits}):
+            m = metrics(labels, logits, cut)
+            if m.f1 > fallback_f1:
+                fallback_f1, fallback_cut = m.f1, cut
+            if m.precision >= min_precision and m.f1 > best_f1:
+                best_f1, best_cut = m.f1, cut
+        if best_f1 < 0:
+            best_cut = fallback_cut
+        target = math.log(threshold / (1 - threshold))
+        weights[group] = dict(zip(FEATURES, w, strict=True))
+        bias[group] = b - best_cut + target
+    return Model(threshold=threshold, weights=weights, bias=bias)
+
+
+def save_model(model: Model, path: Path = WEIGHTS_FILE) -> None:
+    """Write fitted weights (``data/weights.json``)."""
+    path.write_text(json.dumps(model.to_dict(), indent=2, sort_keys=True) + "\n", encoding="utf-8")
