@@ -383,7 +383,9 @@ def _split_arabic_article(tokens: list[str]) -> list[str]:
     """Set the article "al" apart in transliterated Arabic ("alsmd" → "al smd")."""
     out: list[str] = []
     for token in tokens:
-        if token.startswith("al") and len(token) > 4:
+        if token.startswith("bdal") and len(token) > 6:  # عبدال...: "Abd al-" written joined
+            out.extend(("bd", "al", token[4:]))
+        elif token.startswith("al") and len(token) > 4:
             out.extend(("al", token[2:]))
         else:
             out.append(token)

@@ -1,0 +1,212 @@
+"""Screening a name or identifier against the registry, as of a date, with explanations.
+
+A query's identifiers are looked up first: an exact identifier match scores 1.0 and
+ranks above every name match. Its name is analysed, candidates come from the index's
+blocking keys, each candidate name is scored with :mod:`listwatch.screening.compare`,
+and the best name of each (canonical) entity is kept. Every hit then carries the
+entity's status on each list as of the requested date and, given a role, the duties that
+follow from it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from listwatch.screening.compare import Comparison, compare_analyzed, default_threshold
+from listwatch.screening.identifiers import (
+    ParsedIdentifier,
+    looks_like_identifier,
+    parse_identifier,
+    query_identifier_keys,
+)
+from listwatch.screening.index import NameIndex
+from listwatch.screening.normalize import analyze_name, schema_group
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+CANDIDATES = 12
+COUNTRY_BONUS = 0.03  # the same country nudges a hit up; another country does not push down
+
+
+@dataclass
+class Query:
+    """What to screen: a name and/or identifiers, of a type, as of a date."""
+
+    name: str | None = None
+    schema: str = "any"
+    country: str | None = None
+    identifiers: list[str] = field(default_factory=list)
+    threshold: float | None = None
+    limit: int = 10
+
+
+@dataclass
+class Hit:
+    """One entity the query matches, why, and where it stands on each list."""
+
+    entity_id: str
+    name: str
+    schema: str
+    country: str | None
+    score: float
+    match: str  # "identifier" or "name"
+    matched_name: str | None = None
+    matched_kind: str | None = None
+    identifier: dict[str, str] | None = None
+    comparison: Comparison | None = None
+    statuses: list[dict[str, Any]] = field(default_factory=list)
+    obligations: list[dict[str, Any]] = field(default_factory=list)
+
+    def explanation(self) -> str:
+        """Why the entity was found, in one line."""
+        if self.identifier is not None:
+            return f"identifier {self.identifier['scheme']} {self.identifier['value']} (exact)"
+        if self.comparison is not None:
+            return f"name {self.matched_name!r}: " + self.comparison.explanation()
+        return ""
+
+    def listed_on(self) -> list[str]:
+        """Lists the entity is on (listed or listed but suspended) as of the query date."""
+        return [s["list"] for s in self.statuses if s["status"] in ("listed", "listed_suspended")]
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {
+            "entity": {
+                "id": self.entity_id,
+                "name": self.name,
+                "schema": self.schema,
+                "country": self.country,
+            },
+            "score": round(self.score, 4),
+            "match": self.match,
+            "matched_name": self.matched_name,
+            "matched_kind": self.matched_kind,
+            "identifier": self.identifier,
+            "explanation": self.explanation(),
+            "comparison": self.comparison.to_dict() if self.comparison else None,
+            "statuses": self.statuses,
+            "obligations": self.obligations,
+        }
+
+
+class Screener:
+    """Screens queries against one index; a database session adds names, status and duties."""
+
+    def __init__(self, index: NameIndex, canonical: dict[str, str] | None = None) -> None:
+        self.index = index
+        self.canonical = canonical or {}
+
+    def parse_identifiers(self, query: Query) -> list[ParsedIdentifier]:
+        """Validate the query's identifiers (a clear error for a wrong check digit)."""
+        return [parse_identifier(value) for value in query.identifiers if value.strip()]
+
+    def match(self, query: Query) -> list[Hit]:
+        """Hits above the threshold, identifiers first, then by score (no status yet)."""
+        threshold = default_threshold() if query.threshold is None else query.threshold
+        hits: dict[str, Hit] = {}
+        identifiers = self.parse_identifiers(query)
+        name = query.name.strip() if query.name else ""
+        if name and looks_like_identifier(name) and not identifiers:
+            identifiers = [parse_identifier(name)]
+            if not identifiers[0].scheme == "registration":
+                name = ""  # an ISIN, LEI or ticker is not screened as a name
+        for parsed in identifiers:
+            for entity_id, _key in self.index.lookup_identifier(query_identifier_keys(parsed)):
+                target = self.canonical.get(entity_id, entity_id)
+                if target not in hits:
+                    hits[target] = Hit(
+                        entity_id=target,
+                        name=target,
+                        schema="",
+                        country=None,
+                        score=1.0,
+                        match="identifier",
+                        identifier=parsed.to_dict(),
+                    )
+        if name:
+            for hit in self._name_hits(name, query, threshold):
+                if hit.entity_id not in hits:
+                    hits[hit.entity_id] = hit
+        ordered = sorted(
+            hits.values(), key=lambda h: (h.match != "identifier", -h.score, h.entity_id)
+        )
+        return ordered[: query.limit]
+
+    def _name_hits(self, name: str, query: Query, threshold: float) -> list[Hit]:
+        schema = query.schema or "any"
+        analyzed = analyze_name(name, schema if schema != "any" else "Company")
+        best: dict[str, Hit] = {}
+        wanted = schema_group(schema)
+        country = (query.country or "").lower() or None
+        for candidate in self.index.candidates(analyzed, CANDIDATES):
+            group = schema_group(candidate.schema)
+            if wanted != "any" and group != wanted:
+                continue
+            query_name = analyzed
+            if group == "person" and analyzed.group != "person":
+                query_name = analyze_name(name, "Person")
+            candidate_name = analyze_name(candidate.name, candidate.schema)
+            comparison = compare_analyzed(query_name, candidate_name, group)
+            score = comparison.score
+            if country and candidate.country and candidate.country.lower() == country:
+                score = min(1.0, score + COUNTRY_BONUS)
+            if score < threshold:
+                continue
+            target = self.canonical.get(candidate.entity_id, candidate.entity_id)
+            current = best.get(target)
+            if current is None or score > current.score:
+                best[target] = Hit(
+                    entity_id=target,
+                    name=candidate.name if candidate.kind == "primary" else target,
+                    schema=candidate.schema,
+                    country=candidate.country,
+                    score=score,
+                    match="name",
+                    matched_name=candidate.name,
+                    matched_kind=candidate.kind,
+                    comparison=comparison,
+                )
+        return list(best.values())
+
+    def screen(
+        self,
+        query: Query,
+        session: Session | None = None,
+        as_of: dt.date | None = None,
+        known_at: dt.date | None = None,
+        role: str | None = None,
+    ) -> list[Hit]:
+        """Hits with entity details, status on each list as of ``as_of`` and duties."""
+        hits = self.match(query)
+        if session is not None:
+            day = as_of or dt.datetime.now(dt.UTC).date()
+            for hit in hits:
+                describe(session, hit, day, known_at, role)
+        return hits
+
+
+def describe(
+    session: Session,
+    hit: Hit,
+    as_of: dt.date,
+    known_at: dt.date | None = None,
+    role: str | None = None,
+) -> None:
+    """Fill in the entity's name, schema, country, statuses and (with a role) duties."""
+    from listwatch.registry.models import Entity
+    from listwatch.registry.status import statuses
+
+    entity = session.get(Entity, hit.entity_id)
+    if entity is not None:
+        hit.name, hit.schema, hit.country = entity.name, entity.schema, entity.country
+    hit.statuses = [r.to_dict() for r in statuses(session, hit.entity_id, as_of, known_at)]
+    if role:
+        from listwatch.obligations import obligations
+
+        hit.obligations = [
+            d.to_dict() for d in obligations(session, hit.entity_id, as_of, role, known_at)
+        ]
