@@ -51,7 +51,6 @@ FEATURES = (
     "compact_ratio",
     "initialism",
     "legal_conflict",
-    "cross_script",
     "cross_script_coverage",
     "single_token",
 )
@@ -307,7 +306,6 @@ def features(q: AnalyzedName, c: AnalyzedName, group: str) -> tuple[dict[str, fl
         "compact_ratio": fuzz.ratio(q.compact, c.compact) / 100.0,
         "initialism": 1.0 if initialism else 0.0,
         "legal_conflict": 1.0 if legal_q and legal_c and not legal_q & legal_c else 0.0,
-        "cross_script": cross,
         "cross_script_coverage": cross * min(cov_q, cov_c),
         "single_token": 1.0 if min(len(core_q), len(core_c)) == 1 else 0.0,
     }

@@ -45,7 +45,7 @@ if TYPE_CHECKING:
 
     from listwatch.registry.db import Registry
 
-INDEX_VERSION = 5
+INDEX_VERSION = 7
 MAX_POSTINGS = 60_000  # postings read per query before common keys are skipped
 DELTA_SHARE = 0.05
 
@@ -67,6 +67,8 @@ def blocking_groups(name: AnalyzedName) -> list[list[str]]:
         if len(token) >= 5:
             # Cyrillic "в" becomes v where English spellings have w (Хуавей, Huawei).
             group.append("f:" + token[:4].replace("w", "v"))
+            # Г is G or H, К is K or C, Й is Y or I: the rest of the word still agrees.
+            group.append("r:" + token[1:])
         if len(token) >= 3:
             code = phonetic_key(token)
             if code:
@@ -180,7 +182,7 @@ class NameIndex:
     forms: _Strings
     name_entity: np.ndarray
     name_kind: np.ndarray
-    name_tokens: np.ndarray
+    name_norms: np.ndarray
     key_hashes: np.ndarray
     key_offsets: np.ndarray
     postings: np.ndarray
@@ -210,7 +212,7 @@ class NameIndex:
         forms: list[str] = []
         name_entity: list[int] = []
         name_kind: list[int] = []
-        name_tokens: list[int] = []
+        token_rows: list[np.ndarray] = []
         key_rows: list[np.ndarray] = []
         name_rows: list[np.ndarray] = []
         seen: set[tuple[int, str]] = set()
@@ -235,7 +237,12 @@ class NameIndex:
             forms.append(analyzed.normalized)
             name_entity.append(pos)
             name_kind.append(kind_code.get(record.kind, kind_code["other"]))
-            name_tokens.append(min(127, token_group_count(analyzed)))
+            token_rows.append(
+                np.fromiter(
+                    (_hash(g[0]) for g in blocking_groups(analyzed)[: token_group_count(analyzed)]),
+                    dtype=np.uint64,
+                )
+            )
             hashes = np.fromiter((_hash(k) for k in keys), dtype=np.uint64, count=len(keys))
             key_rows.append(hashes)
             name_rows.append(np.full(len(hashes), index, dtype=np.int32))
@@ -251,6 +258,16 @@ class NameIndex:
         all_keys, all_names = all_keys[order], all_names[order]
         unique_keys, starts = np.unique(all_keys, return_index=True)
         offsets = np.append(starts, len(all_keys)).astype(np.int64)
+        # Each name's norm: the summed rarity of its identifying tokens (for a weighted Dice).
+        frequencies = np.diff(offsets)
+        norms = np.zeros(len(names), dtype=np.float32)
+        if token_rows:
+            lengths = np.array([len(r) for r in token_rows])
+            token_hashes = np.concatenate(token_rows)
+            position = np.searchsorted(unique_keys, token_hashes)
+            rarity = np.log1p(max(1, len(names)) / frequencies[position])
+            owners = np.repeat(np.arange(len(names)), lengths)
+            norms = np.bincount(owners, weights=rarity, minlength=len(names)).astype(np.float32)
         return cls(
             entity_ids=_Strings.build(entity_ids),
             entity_schemas=_Strings.build(entity_schemas),
@@ -259,7 +276,7 @@ class NameIndex:
             forms=_Strings.build(forms),
             name_entity=np.asarray(name_entity, dtype=np.int32),
             name_kind=np.asarray(name_kind, dtype=np.int8),
-            name_tokens=np.asarray(name_tokens, dtype=np.int8),
+            name_norms=norms,
             key_hashes=unique_keys,
             key_offsets=offsets,
             postings=all_names.astype(np.int32),
@@ -272,7 +289,7 @@ class NameIndex:
     _ARRAYS = (
         "name_entity",
         "name_kind",
-        "name_tokens",
+        "name_norms",
         "key_hashes",
         "key_offsets",
         "postings",
@@ -411,14 +428,22 @@ class NameIndex:
             country=self.entity_countries[entity] or None,
         )
 
-    def _token_counts(self, ids: np.ndarray) -> np.ndarray:
+    def _rarity(self, key: str) -> float:
+        found = len(self._key_postings(key))
+        return math.log1p(max(1, self.size) / max(1, found))
+
+    def _norm(self, name: AnalyzedName) -> float:
+        groups = blocking_groups(name)[: token_group_count(name)]
+        return sum(self._rarity(group[0]) for group in groups)
+
+    def _norms(self, ids: np.ndarray) -> np.ndarray:
         base = len(self.names)
         if not self._delta_tokens or int(ids.max(initial=0)) < base:
-            return np.asarray(self.name_tokens[ids], dtype=np.float64)
+            return np.asarray(self.name_norms[ids], dtype=np.float64)
         delta = np.asarray(self._delta_tokens, dtype=np.int64)
         inside = ids < base
         out = np.empty(len(ids), dtype=np.float64)
-        out[inside] = self.name_tokens[ids[inside]]
+        out[inside] = self.name_norms[ids[inside]]
         out[~inside] = delta[ids[~inside] - base]
         return out
 
@@ -491,10 +516,11 @@ class NameIndex:
         first[1:] = pair[1:] != pair[:-1]
         ids, inverse = np.unique(all_ids[first], return_inverse=True)
         scores = np.bincount(inverse, weights=all_weights[first])
-        is_token_group = (all_groups[first] < token_groups).astype(np.float64)
-        matched = np.bincount(inverse, weights=is_token_group)
-        dice = 2 * matched / (token_groups + np.maximum(self._token_counts(ids), 1))
-        rank = scores / float(scores.max()) + dice
+        in_token_group = all_groups[first] < token_groups
+        shared = np.bincount(inverse, weights=all_weights[first] * in_token_group)
+        whole = np.bincount(inverse, weights=(~in_token_group).astype(np.float64))
+        query_norm = sum(self._rarity(g[0]) for g in groups[:token_groups])
+        rank = 2 * shared / (query_norm + np.maximum(self._norms(ids), 1e-3)) + 0.5 * (whole > 0)
         if len(ids) > limit:
             top = np.argpartition(-rank, limit - 1)[:limit]
         else:

@@ -27,7 +27,7 @@ from listwatch.screening.normalize import analyze_name, schema_group
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
-CANDIDATES = 12
+CANDIDATES = 20
 COUNTRY_BONUS = 0.03  # the same country nudges a hit up; another country does not push down
 
 
