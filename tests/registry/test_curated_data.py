@@ -239,10 +239,10 @@ def _os_editions(path: Path) -> dict[str, set[str]]:
 # the edition date). Raise a floor when the dataset grows; never lower one to pass.
 EDITION_FLOORS = {
     "2021-06-03": 20,
-    "2022-10-05": 28,
-    "2024-01-31": 35,
-    "2025-01-07": 40,
-    "2026-06-08": 40,
+    "2022-10-05": 30,
+    "2024-01-31": 37,
+    "2025-01-07": 42,
+    "2026-06-08": 42,
 }
 
 
