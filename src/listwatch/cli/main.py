@@ -19,7 +19,7 @@ app = typer.Typer(
 )
 
 # Each area registers its commands on ``app`` when its module is imported.
-COMMAND_MODULES = ("listwatch.cli.registry",)
+COMMAND_MODULES = ("listwatch.cli.registry", "listwatch.cli.server", "listwatch.cli.screening")
 
 
 @app.callback()

@@ -1,0 +1,163 @@
+"""What the routes share: the registry handle, tokens and scopes, pagination, date checks."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Annotated, Any, Generic, TypeVar
+
+from fastapi import Depends, Query, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel
+
+from listwatch.api.errors import ApiError
+from listwatch.api.settings import ServerSettings
+from listwatch.api.tokens import TokenInfo, authenticate
+from listwatch.registry.db import Registry
+
+T = TypeVar("T")
+
+#: Dates accepted from clients: wide enough for any list's history, far from overflow.
+EARLIEST = dt.date(1000, 1, 1)
+LATEST = dt.date(9000, 12, 31)
+
+bearer = HTTPBearer(auto_error=False, description="An API token: `Authorization: Bearer lw_...`")
+
+
+def get_registry(request: Request) -> Registry:
+    """The registry the server was started on."""
+    registry: Registry = request.app.state.registry
+    return registry
+
+
+def get_settings(request: Request) -> ServerSettings:
+    """The server's settings."""
+    settings: ServerSettings = request.app.state.settings
+    return settings
+
+
+RegistryDep = Annotated[Registry, Depends(get_registry)]
+SettingsDep = Annotated[ServerSettings, Depends(get_settings)]
+
+
+def token_from_request(
+    request: Request, credentials: HTTPAuthorizationCredentials | None
+) -> TokenInfo | None:
+    """The valid token a request carries, None when it carries none; 401 when it is bad."""
+    if credentials is None:
+        if request.headers.get("authorization"):
+            raise ApiError(
+                401,
+                "the Authorization header must be `Bearer <token>`",
+                headers={"WWW-Authenticate": "Bearer"},
+            )
+        return None
+    registry = get_registry(request)
+    with registry.transaction() as session:
+        info = authenticate(session, credentials.credentials)
+    if info is None:
+        raise ApiError(
+            401, "the API token is not valid or was revoked", headers={"WWW-Authenticate": "Bearer"}
+        )
+    return info
+
+
+def require_scope(scope: str) -> Callable[..., TokenInfo]:
+    """A dependency that lets a request through only with a token granting ``scope``."""
+
+    def dependency(
+        request: Request,
+        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+    ) -> TokenInfo:
+        info = token_from_request(request, credentials)
+        if info is None:
+            raise ApiError(
+                401,
+                f"this operation needs an API token with the {scope!r} scope "
+                f"(create one with `listwatch token create --scope {scope}`)",
+                headers={"WWW-Authenticate": "Bearer"},
+            )
+        if not info.allows(scope):
+            raise ApiError(403, f"the token {info.name!r} lacks the {scope!r} scope")
+        return info
+
+    return dependency
+
+
+def read_access(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> None:
+    """Reads are open unless the server was started with closed reads; then any token reads."""
+    if get_settings(request).open_reads:
+        return
+    if token_from_request(request, credentials) is None:
+        raise ApiError(
+            401,
+            "this server requires an API token to read (create one with "
+            "`listwatch token create --scope read`)",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+
+
+def check_day(value: dt.date | None, name: str) -> dt.date | None:
+    """A client date within the range the registry can answer about."""
+    if value is not None and not EARLIEST <= value <= LATEST:
+        raise ApiError(
+            422,
+            f"{name}: {value.isoformat()} is outside {EARLIEST.isoformat()}..{LATEST.isoformat()}",
+            details=[{"loc": ["query", name], "message": "date out of range"}],
+        )
+    return value
+
+
+def today() -> dt.date:
+    """Today's date (UTC)."""
+    return dt.datetime.now(dt.UTC).date()
+
+
+@dataclass(frozen=True)
+class PageParams:
+    """Offset pagination of a collection."""
+
+    limit: int
+    offset: int
+
+
+def page_params(
+    limit: Annotated[int, Query(ge=1, le=500, description="Items per page.")] = 50,
+    offset: Annotated[int, Query(ge=0, le=10_000_000, description="Items to skip.")] = 0,
+) -> PageParams:
+    """``?limit=&offset=`` of a collection."""
+    return PageParams(limit, offset)
+
+
+PageDep = Annotated[PageParams, Depends(page_params)]
+
+
+class Page(BaseModel, Generic[T]):
+    """One page of a collection; ``next_offset`` is null on the last page."""
+
+    items: list[T]
+    total: int
+    limit: int
+    offset: int
+    next_offset: int | None
+
+
+def page_of(items: Sequence[Any], total: int, params: PageParams) -> dict[str, Any]:
+    """A page body from the items of this page and the collection's total."""
+    end = params.offset + len(items)
+    return {
+        "items": list(items),
+        "total": total,
+        "limit": params.limit,
+        "offset": params.offset,
+        "next_offset": end if end < total else None,
+    }
+
+
+def slice_page(items: Sequence[Any], params: PageParams) -> dict[str, Any]:
+    """A page body cut from a fully computed collection."""
+    return page_of(items[params.offset : params.offset + params.limit], len(items), params)

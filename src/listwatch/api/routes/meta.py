@@ -1,0 +1,33 @@
+"""Health and reference data (roles)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends
+from sqlalchemy import text
+
+import listwatch
+from listwatch.api import schemas
+from listwatch.api.deps import RegistryDep, read_access
+
+router = APIRouter(tags=["meta"])
+
+
+@router.get("/health", response_model=schemas.Health)
+def health(registry: RegistryDep) -> dict[str, Any]:
+    """Whether the server and its database answer."""
+    with registry.engine.connect() as connection:
+        connection.execute(text("SELECT 1"))
+    return {"status": "ok", "version": listwatch.__version__, "database": registry.dialect}
+
+
+@router.get("/roles", response_model=list[schemas.RoleOut], dependencies=[Depends(read_access)])
+def roles() -> list[dict[str, Any]]:
+    """Kinds of users whose duties the obligations endpoint evaluates."""
+    from listwatch.obligations import load_roles
+
+    return [
+        {"id": r.id, "description": r.description, "implies": list(r.implies)}
+        for r in load_roles().values()
+    ]

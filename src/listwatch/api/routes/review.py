@@ -1,0 +1,65 @@
+"""Review decisions: accept or reject a proposed event (``review`` scope)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path
+
+from listwatch.api import queries, schemas
+from listwatch.api.deps import RegistryDep, require_scope
+from listwatch.api.errors import COMMON_ERRORS, NOT_FOUND, ApiError
+from listwatch.api.tokens import TokenInfo
+from listwatch.registry.domain import ReviewState
+from listwatch.registry.models import Event
+
+router = APIRouter(tags=["review"])
+
+
+def record_review(
+    registry: Any, event_id: int, decision: str, reason: str | None, reviewer: str
+) -> dict[str, Any]:
+    """Store a decision through the registry and return it with the event as it now stands."""
+    from listwatch.registry.store import review_event
+
+    state = ReviewState.ACCEPTED if decision == "accept" else ReviewState.REJECTED
+    reason = " ".join((reason or "").split()) or None
+    if state is ReviewState.REJECTED and not reason:
+        raise ApiError(
+            422,
+            "a rejection needs a reason",
+            details=[{"loc": ["body", "reason"], "message": "required to reject"}],
+        )
+    with registry.transaction() as session:
+        if session.get(Event, event_id) is None:
+            raise ApiError(404, f"no event {event_id}")
+        review = review_event(session, event_id, state, reason, reviewer=reviewer)
+        session.flush()
+        session.expire_all()
+        event = queries.get_event(session, event_id)
+        assert event is not None
+        return {
+            "id": review.id,
+            "event_id": event_id,
+            "state": review.state,
+            "reason": review.reason,
+            "reviewer": review.reviewer,
+            "recorded_at": review.recorded_at.isoformat(),
+            "event": queries.event_dicts(session, [event])[0],
+        }
+
+
+@router.post(
+    "/events/{event_id}/review",
+    response_model=schemas.ReviewOut,
+    status_code=201,
+    responses={**COMMON_ERRORS, **NOT_FOUND},
+)
+def post_review(
+    event_id: Annotated[int, Path(ge=1, le=2**62)],
+    body: schemas.ReviewIn,
+    registry: RegistryDep,
+    token: Annotated[TokenInfo, Depends(require_scope("review"))],
+) -> dict[str, Any]:
+    """Accept or reject an event (a rejection needs a reason); the decision is appended."""
+    return record_review(registry, event_id, body.decision, body.reason, f"token:{token.name}")
