@@ -367,7 +367,7 @@ class NameIndex:
             return None
         index = cls(
             **arrays,
-            **strings,
+            **strings,  # type: ignore[arg-type]
             identifiers=meta.get("identifiers", {}),
             watermark=Watermark(**meta.get("watermark", {})),
         )
@@ -515,16 +515,13 @@ class NameIndex:
         first = np.ones(len(pair), dtype=bool)
         first[1:] = pair[1:] != pair[:-1]
         ids, inverse = np.unique(all_ids[first], return_inverse=True)
-        scores = np.bincount(inverse, weights=all_weights[first])
+        np.bincount(inverse, weights=all_weights[first])
         in_token_group = all_groups[first] < token_groups
         shared = np.bincount(inverse, weights=all_weights[first] * in_token_group)
         whole = np.bincount(inverse, weights=(~in_token_group).astype(np.float64))
         query_norm = sum(self._rarity(g[0]) for g in groups[:token_groups])
         rank = 2 * shared / (query_norm + np.maximum(self._norms(ids), 1e-3)) + 0.5 * (whole > 0)
-        if len(ids) > limit:
-            top = np.argpartition(-rank, limit - 1)[:limit]
-        else:
-            top = np.arange(len(ids))
+        top = np.argpartition(-rank, limit - 1)[:limit] if len(ids) > limit else np.arange(len(ids))
         ordered = sorted(top.tolist(), key=lambda i: (-float(rank[i]), int(ids[i])))
         out = []
         for i in ordered:

@@ -112,7 +112,7 @@ class Screener:
         name = query.name.strip() if query.name else ""
         if name and looks_like_identifier(name) and not identifiers:
             identifiers = [parse_identifier(name)]
-            if not identifiers[0].scheme == "registration":
+            if identifiers[0].scheme != "registration":
                 name = ""  # an ISIN, LEI or ticker is not screened as a name
         for parsed in identifiers:
             for entity_id, _key in self.index.lookup_identifier(query_identifier_keys(parsed)):
