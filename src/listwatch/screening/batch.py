@@ -104,7 +104,7 @@ def read_csv(path: Path, required: Sequence[str]) -> Table:
         except StopIteration:
             break
         except csv.Error as exc:
-            raise BatchError(f"{path}: line {reader.line_num}: malformed CSV: {exc}") from None
+            raise BatchError(f"{path}: line {line}: malformed CSV: {exc}") from None
         if not record or (len(record) == 1 and not record[0].strip()):
             continue
         if len(record) != len(columns):

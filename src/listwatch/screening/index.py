@@ -19,6 +19,7 @@ resolved to their canonical entity at query time, so merges need no rebuild.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import math
 import os
@@ -34,6 +35,7 @@ import numpy as np
 
 from listwatch.screening.normalize import (
     LEGAL,
+    PARTICLE,
     AnalyzedName,
     analyze_name,
     phonetic_key,
@@ -45,7 +47,7 @@ if TYPE_CHECKING:
 
     from listwatch.registry.db import Registry
 
-INDEX_VERSION = 7
+INDEX_VERSION = 9
 MAX_POSTINGS = 60_000  # postings read per query before common keys are skipped
 DELTA_SHARE = 0.05
 
@@ -76,16 +78,58 @@ def blocking_groups(name: AnalyzedName) -> list[list[str]]:
             bones = skeleton(token)
             if len(bones) >= 3:
                 group.append("s:" + bones)
+            loose = loose_skeleton(token)
+            if len(loose) >= 4:
+                group.append("l:" + loose[:5])
         groups.append(group)
+    if name.script == "Hani" and len(core) > 1:
+        # pinyin syllables: "da lian" is written "Dalian" in Latin names
+        groups.append(["t:" + a + b for a, b in itertools.pairwise(core)])
     if name.compact:
         groups.append(["c:" + name.compact])
+    # The consonants of the whole name run together: spellings that split or join words
+    # differently, or drop vowels (Arabic script), still agree ("hdayt allh", "hidayatullah").
+    every = "".join(t for t, k in zip(name.tokens, name.kinds, strict=True) if k != LEGAL)
+    whole = loose_skeleton(every)
+    if len(whole) >= 2:
+        groups.append(["k:" + whole[:6]])
+    initials = set()
     if len(core) >= 2:
-        groups.append(["i:" + "".join(t[0] for t in core)])
+        initials.add("i:" + "".join(t[0] for t in core))
+    words = [t for t, k in zip(name.tokens, name.kinds, strict=True) if k != PARTICLE]
+    if len(words) >= 2:
+        initials.add("i:" + "".join(t[0] for t in words))
     if len(core) == 1 and 2 <= len(core[0]) <= 8:
-        groups.append(["i:" + core[0]])
+        initials.add("i:" + core[0])
+    if initials:
+        groups.append(sorted(initials))
     if name.native:
         groups.append(["n:" + name.native.replace(" ", "")])
     return groups
+
+
+_LOOSE = (
+    ("kh", "h"),
+    ("ch", "h"),
+    ("sh", "h"),
+    ("zh", "h"),
+    ("ts", "c"),
+    ("ck", "k"),
+    ("c", "k"),
+    ("q", "k"),
+    ("ph", "f"),
+    ("w", "v"),
+    ("j", "y"),
+    ("x", "ks"),
+)
+
+
+def loose_skeleton(token: str) -> str:
+    """Consonants of a token after folding transliteration variants (kh/ch/h, ts/c/k, w/v):
+    "tekhnodron" and "technodron" both give ``thndrn``."""
+    for source, target in _LOOSE:
+        token = token.replace(source, target)
+    return skeleton(token)
 
 
 def token_group_count(name: AnalyzedName) -> int:
