@@ -19,7 +19,12 @@ app = typer.Typer(
 )
 
 # Each area registers its commands on ``app`` when its module is imported.
-COMMAND_MODULES = ("listwatch.cli.registry", "listwatch.cli.server", "listwatch.cli.screening")
+COMMAND_MODULES = (
+    "listwatch.cli.registry",
+    "listwatch.cli.server",
+    "listwatch.cli.screening",
+    "listwatch.cli.news",
+)
 
 
 @app.callback()
