@@ -22,7 +22,7 @@ EXCHANGES_FILE = Path(__file__).with_name("data") / "exchanges.yaml"
 _ISIN_SHAPE = re.compile(r"^[A-Z]{2}[A-Z0-9]{9}[0-9]$")
 _LEI_SHAPE = re.compile(r"^[A-Z0-9]{18}[0-9]{2}$")
 _TICKER_SUFFIX = re.compile(r"^([A-Z0-9][A-Z0-9\-]{0,11})\.([A-Z]{1,4})$")
-_TICKER_COLON = re.compile(r"^([A-Z][A-Z0-9_]{0,12}):([A-Z0-9][A-Z0-9\-.]{0,14})$")
+_TICKER_COLON = re.compile(r"^([A-Z0-9][A-Z0-9_]{0,12}):([A-Z0-9][A-Z0-9\-.]{0,14})$")
 _REGISTRATION = re.compile(r"^(?=.*\d)[A-Z0-9][A-Z0-9\-./ ]{4,38}[A-Z0-9]$")
 _SEPARATORS = re.compile(r"[\s\-./]")
 

@@ -1,0 +1,147 @@
+"""Batch screening, portfolios and pair files: 10,000 rows on all cores, Parquet, and
+malformed input that fails with one line naming the line and writes nothing."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from listwatch.cli.main import app
+
+runner = CliRunner()
+
+
+def invoke(db: str, *args: str) -> tuple[int, str, str]:
+    result = runner.invoke(app, ["--db", db, *args])
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_screen_batch_10000_rows(sqlite_url: str, tmp_path: Path) -> None:
+    names = [
+        ("Xiaomi Corp", "cn", ""),
+        ("SZ DJI TECHNOLOGY CO., LTD.", "", ""),
+        ("", "", "1810.HK"),
+        ("Bakkerij Jansen B.V.", "nl", ""),
+        ("Qorvathen Widget Works Ltd", "gb", ""),
+    ]
+    source = tmp_path / "in.csv"
+    with source.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["name", "country", "identifiers", "ref"])
+        for i in range(10_000):
+            name, country, ident = names[i % len(names)]
+            writer.writerow([f"{name} {i // 1000}" if i % 5 == 4 else name, country, ident, i])
+    out = tmp_path / "out.csv"
+    code, stdout, stderr = invoke(sqlite_url, "screen-batch", str(source), "--out", str(out))
+    assert code == 0, stderr
+    assert "10000 rows screened" in stdout
+    with out.open(encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    assert len(rows) == 10_000
+    assert [r["ref"] for r in rows[:5]] == ["0", "1", "2", "3", "4"]  # input order kept
+    assert rows[0]["match_entity_id"] == "xiaomi"
+    assert rows[1]["match_entity_id"] == "dji" and "us-bis-entity-list" in rows[1]["listed_on"]
+    assert rows[2]["match_by"] == "identifier"
+    assert rows[3]["match"] == "false"
+    assert sum(r["match"] == "true" for r in rows) == 6_000
+
+
+def test_parquet_in_and_out(sqlite_url: str, tmp_path: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    source = tmp_path / "in.parquet"
+    pq.write_table(pa.table({"name": ["Xiaomi", "Nobody Ltd"], "country": ["cn", None]}), source)
+    out = tmp_path / "out.parquet"
+    code, _, stderr = invoke(sqlite_url, "screen-batch", str(source), "--out", str(out))
+    assert code == 0, stderr
+    table = pq.read_table(out).to_pydict()
+    assert table["match_entity_id"] == ["xiaomi", ""]
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b'name,country\n"Xiaomi,cn\nfoo,bar\n', "line 2: malformed CSV"),
+        (b"name,country\nXiaomi,cn\nDJI,cn,extra\n", "line 3: 3 fields where the header has 2"),
+        (b"name,country\nXiaomi,cn\nCaf\xe9,fr\n", "line 3: not UTF-8"),
+        (b"company,country\nXiaomi,cn\n", "line 1: missing column(s) name"),
+        (b"", "empty"),
+        (b"name\nXiao\x00mi\n", "line 2: NUL byte"),
+    ],
+)
+def test_malformed_csv_names_the_line(
+    sqlite_url: str, tmp_path: Path, content: bytes, message: str
+) -> None:
+    source = tmp_path / "bad.csv"
+    source.write_bytes(content)
+    out = tmp_path / "out.csv"
+    code, _, stderr = invoke(sqlite_url, "screen-batch", str(source), "--out", str(out))
+    assert code == 2
+    assert message in stderr
+    assert len(stderr.strip().splitlines()) == 1
+    assert not out.exists()
+
+
+def test_bad_isin_in_a_row_is_reported_in_that_row(sqlite_url: str, tmp_path: Path) -> None:
+    source = tmp_path / "in.csv"
+    source.write_text("name,identifiers\nApple,isin:US0378331006\n", encoding="utf-8")
+    out = tmp_path / "out.csv"
+    code, _, _ = invoke(sqlite_url, "screen-batch", str(source), "--out", str(out))
+    assert code == 0
+    (row,) = list(csv.DictReader(out.open(encoding="utf-8")))
+    assert "line 2" in row["error"] and "check digit" in row["error"]
+
+
+def test_portfolio_exposure(sqlite_url: str, tmp_path: Path) -> None:
+    holdings = tmp_path / "holdings.csv"
+    holdings.write_text(
+        "name,identifiers,quantity\nXiaomi Corp,,100\nApple Inc,US0378331005,5\nSMIC,,3\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "exposure.csv"
+    code, stdout, stderr = invoke(
+        sqlite_url,
+        "portfolio",
+        str(holdings),
+        "--as-of",
+        "2021-02-01",
+        "--role",
+        "us-investor",
+        "--out",
+        str(out),
+    )
+    assert code == 0, stderr
+    assert "2 of 3 holdings exposed" in stdout
+    rows = list(csv.DictReader(out.open(encoding="utf-8")))
+    assert rows[0]["exposed"] == "true" and "us-dod-cmc" in rows[0]["listed_on"]
+    assert rows[0]["next_deadline"]
+    assert rows[1]["exposed"] == "false" and rows[1]["quantity"] == "5"
+    code, stdout, _ = invoke(
+        sqlite_url, "portfolio", str(holdings), "--as-of", "2021-06-01", "--json"
+    )
+    payload = json.loads(stdout)
+    assert payload["holdings"][0]["exposed"] is False  # removed from the DoD list by then
+
+
+def test_compare_batch_carries_columns(tmp_path: Path) -> None:
+    pairs = tmp_path / "pairs.csv"
+    pairs.write_text(
+        "schema,name1,name2,note\nCompany,Xiaomi Corp,Xiaomi Corporation,a\n"
+        "Person,Khalid BARNAWI,Khalid NAIK,b\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "scores.csv"
+    result = runner.invoke(app, ["compare-batch", str(pairs), "--out", str(out)])
+    assert result.exit_code == 0, result.stderr
+    rows = list(csv.DictReader(out.open(encoding="utf-8")))
+    assert [r["note"] for r in rows] == ["a", "b"]
+    assert [r["match"] for r in rows] == ["true", "false"]
+    assert 0 <= float(rows[0]["score"]) <= 1 and rows[0]["explanation"]
+    pairs.write_text("schema,name1,name2\nShip,A,B\n", encoding="utf-8")
+    result = runner.invoke(app, ["compare-batch", str(pairs), "--out", str(out)])
+    assert result.exit_code == 2 and "line 2: unknown schema" in result.stderr

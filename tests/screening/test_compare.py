@@ -1,0 +1,60 @@
+"""The pair scorer: legal forms, scripts, word order, persons, and its explanations."""
+
+from __future__ import annotations
+
+import pytest
+
+from listwatch.screening.compare import compare_names, default_threshold
+
+
+@pytest.mark.parametrize(
+    ("name1", "name2", "schema"),
+    [
+        ("XIAOMI CORP.", "Xiaomi Corporation", "Company"),
+        ("SZ DJI Technology Co., Ltd.", "Technology DJI SZ Co Ltd", "Company"),
+        ("Intervesp-M Limited Liability Company", "Intervesp-M LLC", "Company"),
+        ("Хуавей", "Huawei", "Company"),
+        ("Газпром", "Gazprom", "Company"),
+        ("SMIC", "Semiconductor Manufacturing International Corporation", "Company"),
+        ("Daniil Vyacheslavovich EGOROV", "Даниил Вячеславович ЕГОРОВ", "Person"),
+        ("Dmitry Evgenievich SHEVCHENKO", "Dmitriy Evgenievich SHEVCHENKO", "Person"),
+        ("ADANOV, Munir", "Munir ADANOV", "Person"),
+    ],
+)
+def test_variants_match(name1: str, name2: str, schema: str) -> None:
+    assert compare_names(name1, name2, schema).score >= default_threshold()
+
+
+@pytest.mark.parametrize(
+    ("name1", "name2", "schema"),
+    [
+        ("Xiaomi Corporation", "Huawei Technologies Co., Ltd.", "Company"),
+        ("SHAHID SHUSTARI INDUSTRIES", "SHAHID KHARRAZI INDUSTRIES", "Company"),
+        (
+            "China Shipbuilding Industry Group Co., Ltd. (CSIC) 712th Research Institute",
+            "China Shipbuilding Industry Group Co., Ltd. (CSIC) 710th Research Institute",
+            "Company",
+        ),
+        ("Stanislav Aleksandrovich MINKOV", "Salah MASHKAUTSAN", "Person"),
+        ("BARNAWI, Khalid", "NAIK, Khalid", "Person"),
+    ],
+)
+def test_different_names_do_not_match(name1: str, name2: str, schema: str) -> None:
+    assert compare_names(name1, name2, schema).score < default_threshold()
+
+
+def test_explanation_names_tokens_steps_and_parts() -> None:
+    comparison = compare_names("Хуавей Технолоджис", "Huawei Technologies Co., Ltd.")
+    text = comparison.explanation()
+    assert "huavei~huawei" in text
+    assert "transliterated Cyrl" in text
+    assert "legal form 'co ltd' → llc" in text
+    payload = comparison.to_dict()
+    assert payload["parts"] and 0 <= payload["score"] <= 1
+    assert sum(payload["parts"].values()) != 0
+
+
+def test_number_conflict_and_unmatched_words_are_reported() -> None:
+    comparison = compare_names("Research Institute 712", "Research Institute 710")
+    assert comparison.features["number_conflict"] == 1.0
+    assert comparison.unmatched_query == ["712"]
