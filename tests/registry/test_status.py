@@ -227,3 +227,21 @@ def test_failed_write_leaves_the_database_unchanged(registry: Registry) -> None:
     with registry.transaction() as s:
         assert s.scalar(select(func.count(Event.id))) == before
         assert s.get(Entity, "acme") is None
+
+
+def test_unverified_continuity_makes_the_status_uncertain(registry: Registry) -> None:
+    with registry.transaction() as s:
+        make_entity(s, "acme", "Acme")
+        event(s, "acme", EventKind.DESIGNATED, "2020-06-24")
+        event(
+            s,
+            "acme",
+            EventKind.AMENDED,
+            "2021-06-03",
+            details={"unverified": True, "note": "continuity not verified"},
+        )
+    with registry.transaction() as s:
+        assert not status(s, "acme", L, D("2021-01-01")).uncertain
+        later = status(s, "acme", L, D("2021-07-01"))
+        assert later.status is Status.LISTED and later.uncertain
+        assert any("continuity not verified" in note for note in later.notes)

@@ -101,6 +101,8 @@ def status_command(
             line += f" since {qualifier}{result['since']}"
         if result["status"] == "listed_suspended" and result["listed_since"]:
             line += f" (listed {result['listed_since']})"
+        if result["uncertain"]:
+            line += " [yellow](uncertain)[/]"
         console.print(line)
         for event in result["events"]:
             console.print(

@@ -424,6 +424,19 @@ def fold_status(
             result.notes.append(
                 f"{event.kind.value} is dated only to {valid}, which contains {as_of}"
             )
+    if result.status is not Status.NEVER_LISTED and result.listed_since is not None:
+        for event in relevant:
+            if (
+                event.details.get("unverified")
+                and event.valid is not None
+                and result.listed_since <= event.valid
+                and event.valid.start <= as_of
+            ):
+                result.uncertain = True
+                result.notes.append(
+                    f"{event.valid}: {event.details.get('note') or 'membership not verified'}"
+                    f" (event {event.id})"
+                )
     undated = [e for e in relevant if e.valid is None and e.kind in STATUS_KINDS]
     if undated:
         result.notes.append(f"{len(undated)} undated event(s) not folded")

@@ -141,6 +141,37 @@ def _expand_event(raw: dict[str, Any], path: Path) -> list[dict[str, Any]]:
     return events
 
 
+#: Event fields copied into ``Event.details`` as they are.
+_DETAIL_KEYS = (
+    "countries",
+    "court",
+    "docket",
+    "note",
+    "tranche",
+    "edition",
+    "exchange",
+    "scheduled",
+    "unverified",
+)
+_EVENT_KEYS = {
+    "id",
+    "entity",
+    "list",
+    "kind",
+    "date",
+    "date_qualifier",
+    "announced",
+    "recorded",
+    "source",
+    "sources",
+    "quote",
+    "locator",
+    "summary",
+    "confidence",
+    *_DETAIL_KEYS,
+}
+
+
 def _check(data: CuratedDataset) -> None:
     authority_ids = {a["id"] for a in data.authorities}
     list_ids = set()
@@ -166,6 +197,9 @@ def _check(data: CuratedDataset) -> None:
         where = f"{event['_file']}: event {event['id']}"
         if event["id"] in seen:
             raise CuratedError(f"{where}: declared twice")
+        unknown = {k for k in event if not k.startswith("_")} - _EVENT_KEYS
+        if unknown:
+            raise CuratedError(f"{where}: unknown field(s) {sorted(unknown)}")
         seen.add(event["id"])
         if event["entity"] not in entity_ids:
             raise CuratedError(f"{where}: unknown entity {event['entity']!r}")
@@ -313,11 +347,7 @@ def _new_event(session: Session, data: CuratedDataset, item: dict[str, Any], con
     source_keys = item.get("sources") or [item["source"]]
     first_source = data.sources[source_keys[0]]
     valid = PartialDate.parse(item["date"]) if item["date"] else None
-    details: dict[str, Any] = {
-        k: item[k]
-        for k in ("countries", "court", "docket", "note", "tranche", "edition", "exchange")
-        if k in item
-    }
+    details: dict[str, Any] = {k: item[k] for k in _DETAIL_KEYS if k in item}
     details["curated_id"] = item["id"]
     recorded = item.get("recorded") or first_source["published"]
     event = Event(
