@@ -264,13 +264,10 @@ def _screen_row(row: dict[str, str], line: int) -> dict[str, Any]:
         out["error"] = f"line {line}: {exc}"
         hits = []
     cache: dict[str, Any] = _worker["described"]
-    with _worker["registry"].transaction() as session:
-        for hit in hits:
-            if hit.entity_id in cache:
-                name, schema, country, statuses, duties = cache[hit.entity_id]
-                hit.name, hit.schema, hit.country = name, schema, country
-                hit.statuses, hit.obligations = statuses, duties
-            else:
+    fresh = [hit for hit in hits if hit.entity_id not in cache]
+    if fresh:
+        with _worker["registry"].transaction() as session:
+            for hit in fresh:
                 describe(session, hit, job.as_of, job.known_at, job.role)
                 cache[hit.entity_id] = (
                     hit.name,
@@ -279,6 +276,8 @@ def _screen_row(row: dict[str, str], line: int) -> dict[str, Any]:
                     hit.statuses,
                     hit.obligations,
                 )
+    for hit in hits:
+        hit.name, hit.schema, hit.country, hit.statuses, hit.obligations = cache[hit.entity_id]
     out["hits"] = [h.to_dict() for h in hits]
     return out
 

@@ -165,8 +165,17 @@ def default_threshold() -> float:
 # --------------------------------------------------------------------------- tokens
 
 
-def token_similarity(a: str, b: str, person: bool) -> tuple[float, str]:
-    """How alike two ASCII tokens are (0..1) and why: exact, spelling, phonetic, skeleton."""
+def token_similarity(
+    a: str,
+    b: str,
+    person: bool,
+    phonetics: tuple[str | None, str | None] | None = None,
+    skeletons: tuple[str, str] | None = None,
+) -> tuple[float, str]:
+    """How alike two ASCII tokens are (0..1) and why: exact, spelling, phonetic, skeleton.
+
+    ``phonetics`` and ``skeletons`` are the tokens' precomputed keys, when known.
+    """
     if a == b:
         return 1.0, "exact"
     if a[0].isdigit() or b[0].isdigit():
@@ -201,7 +210,13 @@ def _align(
         for j, b in enumerate(c.tokens):
             if (q.kinds[i] == LEGAL) != (c.kinds[j] == LEGAL):
                 continue
-            sim, how = token_similarity(a, b, person)
+            sim, how = token_similarity(
+                a,
+                b,
+                person,
+                (q.phonetics[i], c.phonetics[j]),
+                (q.skeletons[i], c.skeletons[j]),
+            )
             if sim > 0:
                 scored.append((sim, i, j, how))
     scored.sort(key=lambda item: (-item[0], item[1], item[2]))

@@ -143,6 +143,11 @@ def blocking_keys(name: AnalyzedName) -> set[str]:
     return {key for group in blocking_groups(name) for key in group}
 
 
+def _mapped(path: Path) -> np.ndarray:
+    """A saved array opened by memory map, as a plain ndarray view (fast element access)."""
+    return np.load(path, mmap_mode="r").view(np.ndarray)
+
+
 class _Strings:
     """Many strings in one UTF-8 buffer with offsets: compact on disk and in memory."""
 
@@ -397,13 +402,11 @@ class NameIndex:
         if meta.get("version") != INDEX_VERSION:
             return None
         try:
-            arrays = {
-                name: np.load(directory / f"{name}.npy", mmap_mode="r") for name in cls._ARRAYS
-            }
+            arrays = {name: _mapped(directory / f"{name}.npy") for name in cls._ARRAYS}
             strings = {
                 name: _Strings(
-                    np.load(directory / f"{name}.blob.npy", mmap_mode="r"),
-                    np.load(directory / f"{name}.offsets.npy", mmap_mode="r"),
+                    _mapped(directory / f"{name}.blob.npy"),
+                    _mapped(directory / f"{name}.offsets.npy"),
                 )
                 for name in cls._STRINGS
             }

@@ -295,11 +295,16 @@ class AnalyzedName:
     legal_forms: tuple[tuple[str, str], ...]  # (as written, code)
     native: str | None  # folded native form of a name not written in Latin script
     steps: tuple[str, ...] = field(default=())
+    core: tuple[str, ...] = field(default=(), compare=False)
+    """The tokens that identify: words and numbers (no legal forms, no particles)."""
+    phonetics: tuple[str | None, ...] = field(default=(), compare=False)
+    skeletons: tuple[str, ...] = field(default=(), compare=False)
 
-    @property
-    def core(self) -> tuple[str, ...]:
-        """The tokens that identify: words and numbers (no legal forms, no particles)."""
-        return tuple(t for t, k in zip(self.tokens, self.kinds, strict=True) if k in (WORD, NUMBER))
+    def __post_init__(self) -> None:
+        core = tuple(t for t, k in zip(self.tokens, self.kinds, strict=True) if k in (WORD, NUMBER))
+        object.__setattr__(self, "core", core)
+        object.__setattr__(self, "phonetics", tuple(phonetic_key(t) for t in self.tokens))
+        object.__setattr__(self, "skeletons", tuple(skeleton(t) for t in self.tokens))
 
     @property
     def normalized(self) -> str:
