@@ -403,7 +403,7 @@ class NameIndex:
             return None
         try:
             arrays = {name: _mapped(directory / f"{name}.npy") for name in cls._ARRAYS}
-            strings = {
+            strings: dict[str, Any] = {
                 name: _Strings(
                     _mapped(directory / f"{name}.blob.npy"),
                     _mapped(directory / f"{name}.offsets.npy"),
@@ -414,7 +414,7 @@ class NameIndex:
             return None
         index = cls(
             **arrays,
-            **strings,  # type: ignore[arg-type]
+            **strings,
             identifiers=meta.get("identifiers", {}),
             watermark=Watermark(**meta.get("watermark", {})),
         )
