@@ -402,7 +402,9 @@ class NameIndex:
         if meta.get("version") != INDEX_VERSION:
             return None
         try:
-            arrays = {name: _mapped(directory / f"{name}.npy") for name in cls._ARRAYS}
+            arrays: dict[str, Any] = {
+                name: _mapped(directory / f"{name}.npy") for name in cls._ARRAYS
+            }
             strings: dict[str, Any] = {
                 name: _Strings(
                     _mapped(directory / f"{name}.blob.npy"),
