@@ -98,8 +98,10 @@ def error_response(
 
 #: Error responses every operation may give, for the OpenAPI schema.
 COMMON_ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorBody, "description": "The request cannot be carried out as asked"},
     401: {"model": ErrorBody, "description": "A token is missing or not valid"},
     403: {"model": ErrorBody, "description": "The token lacks the scope"},
+    413: {"model": ErrorBody, "description": "The request body is too large"},
     422: {"model": ErrorBody, "description": "Invalid input"},
 }
 NOT_FOUND: dict[int | str, dict[str, Any]] = {

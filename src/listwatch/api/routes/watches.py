@@ -36,7 +36,12 @@ def get_watches(registry: RegistryDep, page: PageDep) -> dict[str, Any]:
         return slice_page([watch_dict(w) for w in list_watches(session)], page)
 
 
-@router.post("", response_model=schemas.WatchCreated, status_code=201, responses=COMMON_ERRORS)
+@router.post(
+    "",
+    response_model=schemas.WatchCreated,
+    status_code=201,
+    responses={**COMMON_ERRORS, **NOT_FOUND},
+)
 def post_watch(body: schemas.WatchIn, registry: RegistryDep) -> dict[str, Any]:
     """Watch an entity or a list; events recorded from now on become alerts."""
     from listwatch.registry.db import RegistryError
