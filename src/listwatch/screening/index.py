@@ -47,7 +47,7 @@ if TYPE_CHECKING:
 
     from listwatch.registry.db import Registry
 
-INDEX_VERSION = 9
+INDEX_VERSION = 10
 MAX_POSTINGS = 60_000  # postings read per query before common keys are skipped
 DELTA_SHARE = 0.05
 
@@ -79,7 +79,7 @@ def blocking_groups(name: AnalyzedName) -> list[list[str]]:
             if len(bones) >= 3:
                 group.append("s:" + bones)
             loose = loose_skeleton(token)
-            if len(loose) >= 4:
+            if len(loose) >= 2 and len(token) >= 4:
                 group.append("l:" + loose[:5])
         groups.append(group)
     if name.script == "Hani" and len(core) > 1:
