@@ -24,6 +24,7 @@ COMMAND_MODULES = (
     "listwatch.cli.server",
     "listwatch.cli.screening",
     "listwatch.cli.news",
+    "listwatch.cli.sources",
 )
 
 
