@@ -17,6 +17,7 @@ from fastapi.openapi.utils import get_openapi
 import listwatch
 from listwatch.api.errors import install_error_handlers
 from listwatch.api.limits import BodyLimitMiddleware
+from listwatch.api.search import ScreeningService
 from listwatch.api.settings import ServerSettings
 from listwatch.registry.db import Registry
 
@@ -91,6 +92,7 @@ def create_app(settings: ServerSettings | None = None, registry: Registry | None
     )
     app.state.registry = registry
     app.state.settings = settings
+    app.state.screening = ScreeningService(registry)
     install_error_handlers(app)
     _include_routers(app)
     _install_web(app)
@@ -115,9 +117,18 @@ def create_app(settings: ServerSettings | None = None, registry: Registry | None
 
 
 def _include_routers(app: FastAPI) -> None:
-    from listwatch.api.routes import documents, entities, events, lists, meta, review, watches
+    from listwatch.api.routes import (
+        documents,
+        entities,
+        events,
+        lists,
+        meta,
+        review,
+        screening,
+        watches,
+    )
 
-    for module in (meta, entities, lists, events, review, documents, watches):
+    for module in (meta, screening, entities, lists, events, review, documents, watches):
         app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(watches.feeds)
 

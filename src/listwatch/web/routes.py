@@ -111,23 +111,40 @@ def _list_names(session: Any) -> dict[str, str]:
 @router.get("/", response_class=HTMLResponse)
 def search_page(
     request: Request,
-    q: Annotated[str | None, Query(max_length=300)] = None,
+    q: Annotated[str | None, Query(max_length=500)] = None,
+    type: Annotated[str, Query(max_length=20)] = "any",
     as_of: Annotated[str | None, Query(max_length=20)] = None,
     known_at: Annotated[str | None, Query(max_length=20)] = None,
+    role: Annotated[str | None, Query(max_length=64)] = None,
 ) -> HTMLResponse:
-    """Search names and identifiers; each hit with its statuses as of a date."""
+    """Screen a name or identifier; each hit with why it matched and its statuses."""
+    from listwatch.api.search import TYPES
+    from listwatch.obligations import load_roles
+    from listwatch.screening.identifiers import IdentifierError
+    from listwatch.screening.screen import Query as ScreenQuery
+
     _read_gate(request)
     day = _day(as_of, "as of") or _today()
     known = _day(known_at, "known at")
-    hits: list[Any] = []
+    roles = load_roles()
+    if type not in TYPES:
+        raise PageError(400, f"unknown type {type!r} (one of {', '.join(TYPES)})")
+    if role and role not in roles:
+        raise PageError(400, f"unknown role {role!r}")
+    hits: list[dict[str, Any]] = []
+    error = None
     with _registry(request).transaction() as session:
         if q and q.strip():
-            from listwatch.api.search import search
-
-            hits = search(session, q.strip(), day, known, limit=20)
+            query = ScreenQuery(name=q.strip(), schema=TYPES[type], limit=20)
+            try:
+                found = request.app.state.screening.screen(session, query, day, known, role)
+                hits = [h.to_dict() for h in found]
+            except IdentifierError as exc:
+                error = str(exc)
         list_names = _list_names(session)
+        counts = queries.list_counts(session)
         lists = [
-            queries.list_summary(r, queries.list_counts(session))
+            queries.list_summary(r, counts)
             for r in session.scalars(select(RestrictionList).order_by(RestrictionList.id))
         ]
     return render(
@@ -135,13 +152,19 @@ def search_page(
         "search.html",
         {
             "q": (q or "").strip(),
+            "type": type,
+            "types": list(TYPES),
             "as_of": day,
             "as_of_given": bool(as_of),
             "known_at": known,
+            "role": role,
+            "roles": roles,
             "hits": hits,
+            "error": error,
             "list_names": list_names,
             "lists": lists,
         },
+        status=422 if error else 200,
     )
 
 

@@ -1,0 +1,83 @@
+"""Screening over HTTP: names in any script, identifiers, as-of statuses, batches, errors."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def top(client: Any, **params: Any) -> dict[str, Any]:
+    response = client.get("/api/v1/screen", params=params)
+    assert response.status_code == 200, response.text
+    hits = response.json()["hits"]
+    assert hits, f"no hit for {params}"
+    return dict(hits[0])
+
+
+def test_names_in_any_form_find_xiaomi(client: Any) -> None:
+    for name in ("XIAOMI CORP.", "小米集团", "Xiaomi Corporation"):
+        hit = top(client, q=name)
+        assert hit["entity"]["id"] == "xiaomi", name
+        assert hit["explanation"], "every hit says why it matched"
+    hit = top(client, q="XIAOMI CORP.")
+    assert hit["comparison"]["matches"], "the explanation carries the aligned tokens"
+
+
+def test_statuses_as_of_and_duties(client: Any) -> None:
+    hit = top(client, q="Xiaomi", as_of="2021-04-01", role="us-investor")
+    (dod,) = [s for s in hit["statuses"] if s["list"] == "us-dod-cmc"]
+    assert dod["status"] == "listed_suspended"
+    assert hit["obligations"], "a role adds the duties that follow"
+    dji = top(client, q="SZ DJI Technology Co., Ltd.")
+    listed = {s["list"] for s in dji["statuses"] if s["status"] == "listed"}
+    assert {"us-bis-entity-list", "us-ofac-ns-cmic"} <= listed
+
+
+def test_identifiers(client: Any) -> None:
+    hit = top(client, q="1810.HK")
+    assert hit["entity"]["id"] == "xiaomi" and hit["match"] == "identifier"
+    bad = client.get("/api/v1/screen", params={"q": "US0378331006"})
+    assert bad.status_code == 422 and "check digit" in bad.json()["error"]["message"]
+    unknown = client.get("/api/v1/screen", params={"q": "US0378331005"})
+    assert unknown.status_code == 200 and unknown.json()["hits"] == []
+
+
+def test_post_and_batch(client: Any) -> None:
+    single = client.post("/api/v1/screen", json={"name": "Huawei", "as_of": "2019-06-01"})
+    assert single.json()["hits"][0]["entity"]["id"] == "huawei"
+    batch = client.post(
+        "/api/v1/screen/batch",
+        json={
+            "as_of": "2021-02-01",
+            "queries": [
+                {"name": "Xiaomi Corp"},
+                {"identifiers": ["US0378331006"]},
+                {"name": "Qwertyuiop Zxcvbnm Widgets GmbH"},
+                {"name": "  "},
+            ],
+        },
+    ).json()
+    results = batch["results"]
+    assert [r["index"] for r in results] == [0, 1, 2, 3]
+    assert results[0]["hits"][0]["entity"]["id"] == "xiaomi"
+    assert "check digit" in results[1]["error"]
+    assert results[2]["hits"] == [] and results[2]["error"] is None
+    assert "nothing to screen" in results[3]["error"]
+    too_big = client.post("/api/v1/screen/batch", json={"queries": [{"name": "x"}] * 1001})
+    assert too_big.status_code == 422
+    assert client.post("/api/v1/screen", json={"name": "x", "role": "pilot"}).status_code == 422
+    assert client.post("/api/v1/screen", json={"name": "x", "limit": 0}).status_code == 422
+
+
+def test_index_follows_new_names(client: Any, api_registry: Any) -> None:
+    from listwatch.registry.models import Entity
+    from listwatch.registry.store import add_name
+
+    assert (
+        client.get("/api/v1/screen", params={"q": "Zorblax Quantum Systems"}).json()["hits"] == []
+    )
+    with api_registry.transaction() as session:
+        entity = Entity(id="zorblax", schema="Company", name="Zorblax Quantum Systems Ltd")
+        session.add(entity)
+        add_name(session, entity, "Zorblax Quantum Systems Ltd", kind="primary")
+    client.app.state.screening.invalidate()
+    assert top(client, q="Zorblax Quantum Systems")["entity"]["id"] == "zorblax"
