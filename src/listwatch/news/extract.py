@@ -54,6 +54,9 @@ NEW_ENTITY_FACTOR = 0.75
 NO_COUNTRY_FACTOR = 0.7
 FAR_FACTOR = 0.85
 FAR_WORDS = 20
+TEMPORARY_WORDS = 6
+#: Which of two overlapping triggers of different kinds governs: the one that starts first
+#: ("blocked the listing of ...", "阻止将小米列入..."), else the longer one.
 
 _LEGAL_FORM = re.compile(
     r"((?:[A-Z][\w&'.-]*|&)(?:[ ]+(?:[A-Z][\w&'.-]*|&|of|and|de|van)){0,5}?),?[ ]+"
@@ -125,6 +128,27 @@ def _distance(a: tuple[int, int], b: tuple[int, int]) -> int:
     return 0
 
 
+def _words_between(folded: str, a: tuple[int, int], b: tuple[int, int]) -> int:
+    if _distance(a, b) == 0:
+        return 0
+    left, right = (a, b) if a[1] <= b[0] else (b, a)
+    return len(re.findall(r"\w+", folded[left[1] : right[0]]))
+
+
+def _governing(hits: list[tuple[int, int, Trigger]]) -> list[tuple[int, int, Trigger]]:
+    """Drop a trigger that overlaps a trigger of another kind starting before it."""
+    ordered = sorted(hits, key=lambda h: (h[0], -(h[1] - h[0])))
+    kept: list[tuple[int, int, Trigger]] = []
+    for hit in ordered:
+        if any(
+            k[2].kind is not hit[2].kind and _distance((k[0], k[1]), (hit[0], hit[1])) == 0
+            for k in kept
+        ):
+            continue
+        kept.append(hit)
+    return kept
+
+
 def _negated(folded: str, hit: tuple[int, int], pack: LanguagePack) -> str | None:
     window_start = max(0, hit[0] - 60)
     for match in pack.cue("negations").finditer(folded, window_start, hit[1]):
@@ -177,9 +201,8 @@ def _choose_list(
         )
         return best.list_id, "sentence", True
     if referred or trigger.standalone or trigger.kind not in NEEDS_LIST_REFERENCE:
-        if ctx.document_list is not None:
-            return ctx.document_list, "document", referred
-        return None, None, referred
+        # The article's main list, settled once the whole article has been read.
+        return ctx.document_list, "document", referred
     return None, None, False
 
 
@@ -198,6 +221,7 @@ def sentence_events(
             hits.append((match.start(), match.end(), trigger))
     if not hits:
         return []
+    hits = _governing(hits)
     refs = ctx.lists.find(folded)
     segments = _segments(folded, pack)
     temporal = find_temporal(text, pack, ctx.published, folded=folded)
@@ -229,7 +253,7 @@ def sentence_events(
             list_id, list_source, referred = _choose_list((start, end), trigger, refs, ctx)
             if kind in NEEDS_LIST_REFERENCE and not referred and not trigger.standalone:
                 continue
-            if list_id is None:
+            if list_source is None:
                 confidence *= NO_LIST_FACTOR
             elif list_source == "document":
                 confidence *= DOCUMENT_LIST_FACTOR
@@ -241,7 +265,11 @@ def sentence_events(
         if hedged:
             confidence *= HEDGE_FACTOR
             cues += [f"hedge:{h}" for h in hedged]
-        is_temporary = any(segment[0] <= t.start() < segment[1] for t in temporary)
+        is_temporary = any(
+            segment[0] <= t.start() < segment[1]
+            and _words_between(folded, t.span(), (start, end)) <= TEMPORARY_WORDS
+            for t in temporary
+        )
         if is_temporary:
             cues.append("temporary")
             if kind in (EventKind.REMOVED, EventKind.COURT_RULING):
@@ -258,6 +286,8 @@ def sentence_events(
             countries = sorted({c for _a, _b, c in ctx.places.exchanges(folded)})
         usable = [t for t in temporal if t.marker is None]
         date = min(usable, key=lambda t: _distance((t.start, t.end), (start, end)), default=None)
+        if kind is EventKind.LISTED:
+            date = None  # a statement of membership is not dated by its sentence
         for a, b, surface, entity_ids, new_name in subjects:
             score = confidence
             if new_name is not None:

@@ -11,7 +11,13 @@ from typing import Any
 from listwatch.news.clean import Block, classify_blocks
 from listwatch.news.dates import TemporalMention, find_temporal
 from listwatch.news.documents import NewsDocument
-from listwatch.news.extract import SentenceContext, SentenceEvent, sentence_events
+from listwatch.news.extract import (
+    DOCUMENT_LIST_FACTOR,
+    NO_LIST_FACTOR,
+    SentenceContext,
+    SentenceEvent,
+    sentence_events,
+)
 from listwatch.news.gazetteer import Gazetteer, Mention
 from listwatch.news.langid import MIN_BLOCK_LETTERS, UnsupportedLanguageError, detect
 from listwatch.news.langpack import LanguagePack, canonical_code, load_pack, supported_languages
@@ -193,7 +199,6 @@ class NewsPipeline:
             block_mentions[block.index] = mentions
             weight = TITLE_WEIGHT if position == 0 else 1.0
             weighted_refs += [(ref, weight) for ref in finder.find(folded)]
-        document_list = dominant_list(weighted_refs)
 
         all_events: list[SentenceEvent] = []
         all_mentions: list[Mention] = []
@@ -205,7 +210,7 @@ class NewsPipeline:
                 continue
             block_pack = self._block_pack(block, pack)
             lists, places = self.finders(block_pack)
-            ctx = SentenceContext(block_pack, lists, places, document_list, document.published)
+            ctx = SentenceContext(block_pack, lists, places, None, document.published)
             previous: tuple[str, str, bool] | None = None
             for s_start, s_end in split_sentences(block.text, block_pack):
                 s_text = block.text[s_start:s_end]
@@ -218,7 +223,9 @@ class NewsPipeline:
                 events = sentence_events(s_text, s_folded, block.start + s_start, inside, ctx)
                 events = [e for e in events if not e.negated]
                 if previous is not None and not previous[2]:
-                    undated = [e for e in events if e.date is None]
+                    undated = [
+                        e for e in events if e.date is None and e.kind is not EventKind.LISTED
+                    ]
                     if undated:
                         donor = _context_date(previous[0], previous[1], ctx)
                         for event in undated:
@@ -227,8 +234,36 @@ class NewsPipeline:
                                 event.date_source = "context"
                 all_events += events
                 previous = (s_text, s_folded, bool(events))
+        self._settle_document_list(all_events, weighted_refs)
         merged = self._merge(document, language, all_events)
         return DocumentResult(document, language, text, blocks, all_mentions, merged, all_events)
+
+    @staticmethod
+    def _settle_document_list(
+        events: list[SentenceEvent], refs: list[tuple[ListRef, float]]
+    ) -> None:
+        """Give events that refer to "the list" the article's main list.
+
+        The main list is the one the article's own statements name most (each sentence
+        that states an event about a named list counts), then the one its text names most;
+        a list named only in a denial or a comparison does not outweigh them.
+        """
+        stated: dict[int, str] = {}
+        for event in events:
+            if event.list_source == "sentence" and event.list_id and not event.negated:
+                stated[event.start] = event.list_id
+        weighted = [(ListRef(0, 0, list_id, "name"), 1.0) for list_id in stated.values()]
+        weighted += [(ref, weight * 0.5) for ref, weight in refs]
+        main = dominant_list(weighted)
+        for event in events:
+            if event.list_source != "document":
+                continue
+            event.list_id = main
+            if main is None:
+                event.list_source = None
+                event.confidence = round(
+                    event.confidence / DOCUMENT_LIST_FACTOR * NO_LIST_FACTOR, 3
+                )
 
     def _block_pack(self, block: Block, pack: LanguagePack) -> LanguagePack:
         letters = sum(ch.isalpha() for ch in block.text)
