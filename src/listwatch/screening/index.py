@@ -278,7 +278,8 @@ class NameIndex:
                 continue
             seen.add((pos, text))
             analyzed = analyze_name(text, record.schema)
-            keys = blocking_keys(analyzed)
+            groups = blocking_groups(analyzed)
+            keys = {key for group in groups for key in group}
             if not keys:
                 continue
             index = len(names)
@@ -288,7 +289,7 @@ class NameIndex:
             name_kind.append(kind_code.get(record.kind, kind_code["other"]))
             token_rows.append(
                 np.fromiter(
-                    (_hash(g[0]) for g in blocking_groups(analyzed)[: token_group_count(analyzed)]),
+                    (_hash(g[0]) for g in groups[: token_group_count(analyzed)]),
                     dtype=np.uint64,
                 )
             )

@@ -332,6 +332,8 @@ class AnalyzedName:
 
 
 def _detect_script(name: str) -> str | None:
+    if name.isascii():
+        return "Latn" if any(c.isalpha() for c in name) else None
     from listwatch.registry.names import detect_script
 
     return detect_script(name)
