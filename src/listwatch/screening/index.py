@@ -38,7 +38,9 @@ from listwatch.screening.normalize import (
     PARTICLE,
     AnalyzedName,
     analyze_name,
+    name_shape,
     phonetic_key,
+    restore_analysis,
     skeleton,
 )
 
@@ -47,7 +49,7 @@ if TYPE_CHECKING:
 
     from listwatch.registry.db import Registry
 
-INDEX_VERSION = 10
+INDEX_VERSION = 11
 MAX_POSTINGS = 60_000  # postings read per query before common keys are skipped
 DELTA_SHARE = 0.05
 
@@ -229,6 +231,7 @@ class NameIndex:
     entity_countries: _Strings
     names: _Strings
     forms: _Strings
+    shapes: _Strings
     name_entity: np.ndarray
     name_kind: np.ndarray
     name_norms: np.ndarray
@@ -239,6 +242,7 @@ class NameIndex:
     watermark: Watermark = field(default_factory=Watermark)
     delta_records: list[NameRecord] = field(default_factory=list)
     _delta_forms: list[str] = field(default_factory=list)
+    _delta_shapes: list[str] = field(default_factory=list)
     _delta_tokens: list[int] = field(default_factory=list)
     _delta_keys: dict[int, list[int]] = field(default_factory=dict)
 
@@ -259,6 +263,7 @@ class NameIndex:
         entity_countries: list[str] = []
         names: list[str] = []
         forms: list[str] = []
+        shapes: list[str] = []
         name_entity: list[int] = []
         name_kind: list[int] = []
         token_rows: list[np.ndarray] = []
@@ -285,6 +290,7 @@ class NameIndex:
             index = len(names)
             names.append(text)
             forms.append(analyzed.normalized)
+            shapes.append(name_shape(analyzed))
             name_entity.append(pos)
             name_kind.append(kind_code.get(record.kind, kind_code["other"]))
             token_rows.append(
@@ -324,6 +330,7 @@ class NameIndex:
             entity_countries=_Strings.build(entity_countries),
             names=_Strings.build(names),
             forms=_Strings.build(forms),
+            shapes=_Strings.build(shapes),
             name_entity=np.asarray(name_entity, dtype=np.int32),
             name_kind=np.asarray(name_kind, dtype=np.int8),
             name_norms=norms,
@@ -344,7 +351,7 @@ class NameIndex:
         "key_offsets",
         "postings",
     )
-    _STRINGS = ("entity_ids", "entity_schemas", "entity_countries", "names", "forms")
+    _STRINGS = ("entity_ids", "entity_schemas", "entity_countries", "names", "forms", "shapes")
 
     def save(self, directory: Path) -> None:
         """Write the index atomically (a new directory renamed over the old one)."""
@@ -444,6 +451,7 @@ class NameIndex:
             keys = blocking_keys(analyzed)
             position = len(self.names) + len(self.delta_records)
             self._delta_forms.append(analyzed.normalized)
+            self._delta_shapes.append(name_shape(analyzed))
             self._delta_tokens.append(token_group_count(analyzed))
             self.delta_records.append(
                 NameRecord(record.entity_id, text, record.schema, record.kind, record.country)
@@ -496,6 +504,18 @@ class NameIndex:
         out[inside] = self.name_norms[ids[inside]]
         out[~inside] = delta[ids[~inside] - base]
         return out
+
+    def analysis(self, name_index: int, name: str, schema: str) -> AnalyzedName:
+        """The stored analysis of an indexed name (rebuilt without normalising again)."""
+        base = len(self.names)
+        if name_index >= base:
+            form, shape = (
+                self._delta_forms[name_index - base],
+                self._delta_shapes[name_index - base],
+            )
+        else:
+            form, shape = self.forms[name_index], self.shapes[name_index]
+        return restore_analysis(name, schema, form, shape)
 
     def form(self, name_index: int) -> str:
         """The matching form (ASCII tokens) of an indexed name."""

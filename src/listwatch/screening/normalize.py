@@ -120,6 +120,7 @@ def _tables() -> _Tables:
     )
 
 
+@cache
 def legal_form_weight(code: str) -> float:
     """The comparison weight of a legal-form code (``llc`` 0.1, ``group`` 0.35 ...)."""
     tables = _tables()
@@ -652,3 +653,38 @@ def tokens_of_many(names: Iterable[str], schema: str = "Company") -> set[str]:
     for name in names:
         found.update(name_tokens(name, schema))
     return found
+
+
+_KIND_CODES = {WORD: "w", LEGAL: "l", PARTICLE: "p", NUMBER: "n"}
+_CODE_KINDS = {v: k for k, v in _KIND_CODES.items()}
+
+
+def name_shape(name: AnalyzedName) -> str:
+    """A compact code of what a comparison needs beyond the tokens: whether the name was
+    written in another script, and each token's kind ("l" + "wwl" → Latin, word word legal)."""
+    return ("n" if name.native else "l") + "".join(_KIND_CODES[k] for k in name.kinds)
+
+
+def restore_analysis(original: str, schema: str, form: str, shape: str) -> AnalyzedName:
+    """Rebuild an analysis from its stored matching form and shape, without re-running the
+    normalisation (for scoring candidates from the index). Steps and legal-form spellings
+    are not kept: :func:`analyze_name` gives them when a hit is explained."""
+    tokens = tuple(form.split(" ")) if form else ()
+    kinds = tuple(_CODE_KINDS[c] for c in shape[1:])
+    if len(kinds) != len(tokens):
+        return analyze_name(original, schema)
+    weights = tuple(
+        legal_form_weight(t) if k == LEGAL else PARTICLE_WEIGHT if k == PARTICLE else 1.0
+        for t, k in zip(tokens, kinds, strict=True)
+    )
+    return AnalyzedName(
+        original=original,
+        schema=schema,
+        group=schema_group(schema),
+        script=None,
+        tokens=tokens,
+        kinds=kinds,
+        weights=weights,
+        legal_forms=(),
+        native="?" if shape[:1] == "n" else None,
+    )

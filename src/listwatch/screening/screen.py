@@ -149,7 +149,9 @@ class Screener:
             query_name = analyzed
             if group == "person" and analyzed.group != "person":
                 query_name = analyze_name(name, "Person")
-            candidate_name = analyze_name(candidate.name, candidate.schema)
+            candidate_name = self.index.analysis(
+                candidate.name_index, candidate.name, candidate.schema
+            )
             comparison = compare_analyzed(query_name, candidate_name, group)
             score = comparison.score
             if country and candidate.country and candidate.country.lower() == country:
@@ -159,6 +161,10 @@ class Screener:
             target = self.canonical.get(candidate.entity_id, candidate.entity_id)
             current = best.get(target)
             if current is None or score > current.score:
+                # the full analysis, with its steps, for the explanation
+                comparison = compare_analyzed(
+                    query_name, analyze_name(candidate.name, candidate.schema), group
+                )
                 best[target] = Hit(
                     entity_id=target,
                     name=candidate.name if candidate.kind == "primary" else target,
