@@ -241,6 +241,8 @@ def _align(
                 if j in used_b or j + 1 in used_b:
                     continue
                 joined = side_b.tokens[j] + side_b.tokens[j + 1]
+                if abs(len(joined) - len(token)) > max(2, len(token) // 2):
+                    continue
                 sim, how = token_similarity(token, joined, person)
                 if sim >= 0.8:
                     used_a.add(i)

@@ -621,16 +621,22 @@ def name_keys(name: str, schema: str = "Company") -> frozenset[str]:
     return frozenset(good)
 
 
+@lru_cache(maxsize=200_000)
 def phonetic_key(token: str) -> str | None:
     """The metaphone of an ASCII token, or None for numbers and one-letter tokens."""
     if len(token) < 2 or not token.isalpha():
         return None
+    return _metaphone()(token) or None
+
+
+@cache
+def _metaphone() -> Any:
     from rigour.text import metaphone
 
-    key = metaphone(token)
-    return key or None
+    return metaphone
 
 
+@lru_cache(maxsize=200_000)
 def skeleton(token: str) -> str:
     """A token without vowels and doubled letters: how Arabic-script spellings line up.
 
