@@ -20,6 +20,7 @@ def invoke(db: str, *args: str) -> tuple[int, str, str]:
     return result.exit_code, result.stdout, result.stderr
 
 
+@pytest.mark.slow
 def test_screen_batch_10000_rows(sqlite_url: str, tmp_path: Path) -> None:
     names = [
         ("Xiaomi Corp", "cn", ""),
