@@ -14,6 +14,7 @@ DATA = Path(__file__).with_name("data")
 
 def add_test_entities(session: Any) -> None:
     """Entities the test articles are about, beyond the curated dataset."""
+    from listwatch.registry.entities import find_entities
     from listwatch.registry.models import Entity
     from listwatch.registry.store import add_name
 
@@ -21,6 +22,8 @@ def add_test_entities(session: Any) -> None:
     for record in records:
         if session.get(Entity, record["id"]) is not None:
             continue
+        if any(find_entities(session, n) for n in [record["name"], *record.get("aliases", [])]):
+            continue  # the bundled dataset already knows it
         entity = Entity(
             id=record["id"],
             schema=record.get("schema", "Company"),

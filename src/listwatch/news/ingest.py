@@ -418,3 +418,4 @@ def _accept(session: Session, news: Event, official: Event) -> None:
         reviewer=REVIEWER,
         confirmed_by=official.id,
     )
+    session.expire(news, ["reviews"])
