@@ -41,5 +41,6 @@ def screenshot(page: object, name: str) -> Path:
     """Save a full-page screenshot under test-artifacts/."""
     ARTIFACTS.mkdir(exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
+    page.evaluate("window.scrollTo(0, 0)")  # type: ignore[attr-defined]
     page.screenshot(path=str(path), full_page=True)  # type: ignore[attr-defined]
     return path

@@ -14,8 +14,7 @@ from typing import Any
 import pytest
 
 from listwatch.registry.db import Registry
-from listwatch.registry.domain import EventKind
-from tests.api.helpers import news_event, token
+from tests.api.helpers import token
 from tests.api.live import LiveServer
 from tests.web.browser import launch, screenshot
 
@@ -114,36 +113,63 @@ def test_list_and_reference_pages(server: LiveServer, page: Any) -> None:
     screenshot(page, "08-api-reference")
 
 
-def test_review_and_watch_in_the_browser(server: LiveServer, page: Any) -> None:
-    registry = Registry(server.db)
-    try:
-        event_id = news_event(
-            registry,
-            "dji",
-            EventKind.BUSINESS_SUSPENDED,
-            "2022-04-26",
-            "DJI said it would temporarily suspend business in Russia and Ukraine.",
-            list_id=None,
-            title="DJI pauses sales in Russia and Ukraine",
-        )
-        text = token(registry, "review", "watch", name="Ana Analyst")
-    finally:
-        registry.dispose()
-    page.goto(server.url + "/review")
-    page.click("text=Sign in")
+ARTICLE = """Drone maker halts sales in two countries
+
+Shenzhen, 27 April 2022. The Chinese drone maker DJI said on Tuesday that it will temporarily \
+suspend all business activities in Russia and Ukraine while it reassesses compliance \
+requirements. The company said it did not want its products to be used in combat.
+
+Separately, a court in Washington last year suspended the Pentagon listing of Xiaomi."""
+
+
+def sign_in(page: Any, server: LiveServer, text: str, start: str) -> None:
+    page.goto(server.url + start)
+    page.wait_for_url("**/login**")
     page.fill("input[name=token]", text)
     page.click("button:has-text('Sign in')")
+    page.wait_for_url("**" + start)
+
+
+def test_submit_article_review_and_watch(server: LiveServer, page: Any) -> None:
+    registry = Registry(server.db)
+    try:
+        text = token(registry, "news", "review", "watch", name="Ana Analyst")
+    finally:
+        registry.dispose()
+    sign_in(page, server, text, "/documents/new")
+    page.fill("input[name=title]", "Drone maker halts sales")
+    page.fill("input[name=published]", "2022-04-27")
+    page.fill("textarea[name=text]", ARTICLE)
+    screenshot(page, "09-submit-article")
+    page.click("button:has-text('Extract events')")
+    page.wait_for_selector("[data-testid=submitted]")
+    rows = page.locator("[data-testid=document-events] tbody tr")
+    extracted = rows.all_inner_texts()
+    assert any("Business suspended" in r and "DJI" in r for r in extracted), extracted
+    assert any("Suspended by court" in r and "Xiaomi" in r for r in extracted), extracted
+    screenshot(page, "10-document-events")
+
+    court = next(r for r in extracted if "Xiaomi" in r)
+    assert "accepted" in court, "the official court record confirms the news event"
+
+    page.click("text=Review the proposed events")
     page.wait_for_url("**/review")
-    item = page.locator(f"[data-testid=review-item][data-event='{event_id}']")
-    assert "temporarily suspend business in Russia" in item.inner_text()
-    screenshot(page, "09-review-queue")
-    item.locator("button:has-text('Accept')").click()
+    dji = page.locator("[data-testid=review-item]", has_text="DJI")
+    assert "temporarily suspend all business" in dji.inner_text()
+    screenshot(page, "11-review-queue")
+    dji.locator("input[name=reason]:not([required])").fill("company statement, widely reported")
+    dji.locator("button:has-text('Accept')").click()
     page.wait_for_selector("[data-testid=review-done]")
     assert "accepted" in page.locator("[data-testid=review-done]").inner_text()
     page.click("[data-testid=review-done] a")
     page.wait_for_selector("[data-testid=evidence]")
-    assert "Business suspended" in page.locator("[data-testid=evidence]").inner_text()
-    screenshot(page, "10-entity-dji-accepted")
+    evidence = page.locator("[data-testid=evidence]").inner_text()
+    assert "Business suspended" in evidence and "Russia and Ukraine" in evidence
+    other = page.locator(
+        'svg.timeline g.band[data-list="other"] a.mark[data-kind="business_suspended"]'
+    )
+    assert other.count() == 1, "the accepted event is on the timeline"
+    screenshot(page, "12-entity-dji-accepted")
 
     page.goto(server.url + "/watches")
     page.select_option("select[name=target_kind]", "entity")
@@ -151,4 +177,4 @@ def test_review_and_watch_in_the_browser(server: LiveServer, page: Any) -> None:
     page.click("button:has-text('Watch')")
     page.wait_for_selector("[data-testid=watch-created]")
     assert page.locator("[data-testid=watch]").count() == 1
-    screenshot(page, "11-watches")
+    screenshot(page, "13-watches")

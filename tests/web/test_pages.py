@@ -137,3 +137,40 @@ def test_error_pages_and_login(client: Any) -> None:
     assert 'value="/"' in escape.text, "a sign-in never redirects off the site"
     api = client.get("/api")
     assert "/api/v1/entities/{entity_id}/status" in api.text
+
+
+def test_article_submission_form(client: Any, api_registry: Registry) -> None:
+    redirect = client.get("/documents/new", follow_redirects=False)
+    assert redirect.status_code == 303
+    text = token(api_registry, "news", name="Desk")
+    client.post("/login", data={"token": text, "next": "/documents/new"})
+    form = client.get("/documents/new")
+    csrf = csrf_of(form.text)
+    article = (
+        "Shenzhen, 27 April 2022. The drone maker DJI said on Tuesday that it will temporarily "
+        "suspend all business activities in Russia and Ukraine."
+    )
+    empty = client.post("/documents/new", data={"csrf": csrf, "text": "  "})
+    assert empty.status_code == 422 and "paste the article" in empty.text
+    no_csrf = client.post("/documents/new", data={"text": article})
+    assert no_csrf.status_code == 403
+    done = client.post(
+        "/documents/new",
+        data={"csrf": csrf, "text": article, "published": "2022-04-27", "title": "DJI pauses"},
+        follow_redirects=False,
+    )
+    assert done.status_code == 303 and done.headers["location"].endswith("?submitted=new")
+    page = client.get(done.headers["location"])
+    assert 'data-testid="submitted"' in page.text and "Business suspended" in page.text
+    again = client.post(
+        "/documents/new",
+        data={"csrf": csrf, "text": article, "published": "2022-04-27", "title": "DJI pauses"},
+        follow_redirects=False,
+    )
+    assert again.headers["location"].endswith("?submitted=known")
+    uploaded = client.post(
+        "/documents/new",
+        data={"csrf": csrf},
+        files={"file": ("bad.txt", b"\xff\xfe\x00\x00" * 100, "text/plain")},
+    )
+    assert uploaded.status_code == 422 and "bad.txt" in uploaded.text

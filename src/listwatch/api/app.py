@@ -17,6 +17,7 @@ from fastapi.openapi.utils import get_openapi
 import listwatch
 from listwatch.api.errors import install_error_handlers
 from listwatch.api.limits import BodyLimitMiddleware
+from listwatch.api.newsdesk import NewsService
 from listwatch.api.search import ScreeningService
 from listwatch.api.settings import ServerSettings
 from listwatch.registry.db import Registry
@@ -93,6 +94,7 @@ def create_app(settings: ServerSettings | None = None, registry: Registry | None
     app.state.registry = registry
     app.state.settings = settings
     app.state.screening = ScreeningService(registry)
+    app.state.news = NewsService()
     install_error_handlers(app)
     _include_routers(app)
     _install_web(app)
@@ -121,6 +123,7 @@ def _include_routers(app: FastAPI) -> None:
         documents,
         entities,
         events,
+        imports,
         lists,
         meta,
         review,
@@ -128,7 +131,7 @@ def _include_routers(app: FastAPI) -> None:
         watches,
     )
 
-    for module in (meta, screening, entities, lists, events, review, documents, watches):
+    for module in (meta, screening, entities, lists, events, review, documents, imports, watches):
         app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(watches.feeds)
 

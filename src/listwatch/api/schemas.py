@@ -369,3 +369,76 @@ class AlertOut(BaseModel):
     title: str
     payload: dict[str, Any]
     delivery: Delivery
+
+
+class ArticleIn(BaseModel):
+    """A news article to extract events from: its text or its HTML, and what is known of it."""
+
+    text: str | None = Field(None, description="Plain text of the article")
+    html: str | None = Field(None, description="The article's HTML page (boilerplate is removed)")
+    url: str | None = Field(None, max_length=2000)
+    title: str | None = Field(None, max_length=500)
+    published: str | None = Field(
+        None, max_length=40, description="Publication date: YYYY, YYYY-MM or YYYY-MM-DD"
+    )
+    language: str | None = Field(None, max_length=16, description="ISO 639-1 code, if known")
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class SubmittedDocument(BaseModel):
+    """A submitted document and whether it was already known (same content hash)."""
+
+    id: int
+    sha256: str
+    title: str | None = None
+    language: str | None = None
+    published: str | None = None
+    duplicate: bool
+
+
+class SubmissionOut(BaseModel):
+    """What a submission did: documents stored, events proposed, confirmed or flagged."""
+
+    documents: list[SubmittedDocument]
+    events_created: list[int]
+    evidence_added: list[int]
+    entities_proposed: list[str]
+    confirmed: list[dict[str, int]]
+    conflicts: list[int]
+    events: list[Event]
+
+
+class SourceOut(BaseModel):
+    """An official source listwatch can import, with its official download addresses."""
+
+    id: str
+    title: str
+    publisher: str
+    lists: list[str]
+    formats: list[str]
+    downloads: list[dict[str, Any]]
+    homepage: str = ""
+    note: str = ""
+
+
+class ImportResultOut(BaseModel):
+    """What an import did, per list (the same as ``listwatch import --json``)."""
+
+    source: str
+    files: list[str]
+    format: str
+    sha256: str
+    import_id: int | None = None
+    unchanged: bool
+    published: str | None = None
+    published_from: str | None = None
+    first_snapshot: bool
+    records: int
+    records_per_list: dict[str, int]
+    entities_created: int
+    entities_updated: int
+    events: dict[str, dict[str, int]]
+    merges: list[dict[str, Any]]
+    warnings: list[str]
+    seconds: float

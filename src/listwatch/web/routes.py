@@ -442,6 +442,89 @@ def documents_page(
     )
 
 
+#: Languages offered on the submission form (the news package detects the others).
+LANGUAGES = (
+    ("en", "English"),
+    ("nl", "Dutch"),
+    ("da", "Danish"),
+    ("de", "German"),
+    ("fr", "French"),
+    ("es", "Spanish"),
+    ("it", "Italian"),
+    ("pt", "Portuguese"),
+    ("sv", "Swedish"),
+    ("no", "Norwegian"),
+    ("zh", "Chinese"),
+)
+
+
+@router.get("/documents/new", response_class=HTMLResponse)
+def document_new_page(request: Request) -> HTMLResponse:
+    """The article submission form."""
+    require_user(request, "news")
+    return render(request, "document_new.html", {"languages": LANGUAGES, "form": {}, "error": None})
+
+
+@router.post("/documents/new", response_class=HTMLResponse)
+async def document_submit(request: Request) -> Response:
+    """Extract the events of a pasted or uploaded article and show them."""
+    from starlette.concurrency import run_in_threadpool
+
+    from listwatch.api.newsdesk import read_submission, read_upload
+    from listwatch.api.routes.documents import submit_documents
+    from listwatch.news.documents import InputError
+
+    require_user(request, "news")
+    settings = request.app.state.settings
+    form = await request.form(max_files=1, max_fields=20, max_part_size=settings.max_upload)
+    check_form(request, str(form.get("csrf") or ""))
+    fields = {
+        key: str(form.get(key) or "").strip()
+        for key in ("title", "url", "published", "language", "text")
+    }
+    upload = form.get("file")
+    error = None
+    try:
+        if upload is not None and not isinstance(upload, str) and upload.filename:
+            data = await upload.read(settings.max_upload + 1)
+            if len(data) > settings.max_upload:
+                raise InputError(f"{upload.filename}: larger than {settings.max_upload} bytes")
+            documents = read_upload(
+                data,
+                upload.filename.rsplit("/", 1)[-1][:200],
+                published=fields["published"] or None,
+                language=fields["language"] or None,
+                max_bytes=settings.max_upload,
+            )
+        elif fields["text"]:
+            is_html = fields["text"].lstrip().startswith("<")
+            documents = read_submission(
+                text=None if is_html else fields["text"],
+                html=fields["text"] if is_html else None,
+                url=fields["url"] or None,
+                published=fields["published"] or None,
+                language=fields["language"] or None,
+                title=fields["title"] or None,
+                max_bytes=settings.max_upload,
+            )
+        else:
+            raise InputError("paste the article's text or choose a file")
+        if not documents:
+            raise InputError("no article found in the input")
+        result, new = await run_in_threadpool(submit_documents, request, documents)
+    except InputError as exc:
+        error = str(exc)
+    if error is not None:
+        return render(
+            request,
+            "document_new.html",
+            {"languages": LANGUAGES, "form": fields, "error": error},
+            status=422,
+        )
+    first = result["documents"][0]["id"]
+    return RedirectResponse(f"/documents/{first}?submitted={'new' if new else 'known'}", 303)
+
+
 @router.get("/documents/{document_id}", response_class=HTMLResponse)
 def document_page(
     request: Request,

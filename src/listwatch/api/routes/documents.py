@@ -4,11 +4,22 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Depends, File, Form, Path, Query, Request, UploadFile
+from fastapi.responses import JSONResponse
+from sqlalchemy import select
 
 from listwatch.api import queries, schemas
-from listwatch.api.deps import Page, PageDep, RegistryDep, page_of, read_access
+from listwatch.api.deps import (
+    Page,
+    PageDep,
+    RegistryDep,
+    SettingsDep,
+    page_of,
+    read_access,
+    require_scope,
+)
 from listwatch.api.errors import COMMON_ERRORS, NOT_FOUND, ApiError
+from listwatch.api.tokens import TokenInfo
 from listwatch.registry.models import Document
 
 router = APIRouter(prefix="/documents", tags=["documents"])
@@ -72,3 +83,114 @@ def get_document_events(
             newest_first=False,
         )
         return page_of(queries.event_dicts(session, events), total, page)
+
+
+def submit_documents(request: Request, documents: list[Any]) -> tuple[dict[str, Any], bool]:
+    """Ingest articles through the news package; returns the summary and whether any was new."""
+    registry = request.app.state.registry
+    with registry.transaction() as session:
+        report = request.app.state.news.ingest(session, documents)
+        stored = []
+        for item in documents:
+            row = session.scalar(select(Document).where(Document.sha256 == item.sha256))
+            if row is None:
+                continue
+            summary = queries.document_dict(row, 0)
+            stored.append(
+                {
+                    "id": row.id,
+                    "sha256": row.sha256,
+                    "title": row.title,
+                    "language": row.language,
+                    "published": summary["published"],
+                    "duplicate": not any(r.document.sha256 == item.sha256 for r in report.results),
+                }
+            )
+        touched = sorted(set(report.events_created) | set(report.evidence_added))
+        views = [v for v in (queries.get_event(session, i) for i in touched) if v is not None]
+        body = {
+            **report.to_json(),
+            "documents": stored,
+            "events": queries.event_dicts(session, views),
+        }
+    request.app.state.screening.invalidate()
+    return body, bool(report.documents)
+
+
+def _input_error(exc: Exception) -> ApiError:
+    return ApiError(422, str(exc), details=[{"loc": ["body"], "message": str(exc)}])
+
+
+@router.post(
+    "",
+    response_model=schemas.SubmissionOut,
+    status_code=201,
+    responses={**COMMON_ERRORS, 200: {"model": schemas.SubmissionOut, "description": "Known"}},
+)
+def submit_article(
+    body: schemas.ArticleIn,
+    request: Request,
+    settings: SettingsDep,
+    token: Annotated[TokenInfo, Depends(require_scope("news"))],
+) -> Any:
+    """Submit an article (text or HTML): its events are extracted and proposed for review.
+
+    201 when the article is new, 200 when the same content was submitted before.
+    """
+    from listwatch.api.newsdesk import read_submission
+    from listwatch.news.documents import InputError
+
+    if (body.text is None) == (body.html is None):
+        raise ApiError(
+            422,
+            "give the article's text or its html (one of them)",
+            details=[{"loc": ["body", "text"], "message": "text or html"}],
+        )
+    try:
+        documents = read_submission(
+            text=body.text,
+            html=body.html,
+            url=body.url,
+            published=body.published,
+            language=body.language,
+            title=body.title,
+            max_bytes=settings.max_upload,
+        )
+        result, new = submit_documents(request, documents)
+    except InputError as exc:
+        raise _input_error(exc) from None
+    return JSONResponse(result, status_code=201 if new else 200)
+
+
+@router.post(
+    "/upload",
+    response_model=schemas.SubmissionOut,
+    status_code=201,
+    responses={**COMMON_ERRORS, 200: {"model": schemas.SubmissionOut, "description": "Known"}},
+)
+def upload_articles(
+    request: Request,
+    settings: SettingsDep,
+    token: Annotated[TokenInfo, Depends(require_scope("news"))],
+    file: Annotated[UploadFile, File(description="Text, HTML, JSON lines or an RSS/Atom feed")],
+    published: Annotated[str | None, Form(max_length=40)] = None,
+    language: Annotated[str | None, Form(max_length=16)] = None,
+) -> Any:
+    """Submit articles as a file; its format is recognised from its name and content."""
+    from listwatch.api.newsdesk import read_upload
+    from listwatch.news.documents import InputError
+
+    data = file.file.read(settings.max_upload + 1)
+    name = (file.filename or "upload").rsplit("/", 1)[-1][:200] or "upload"
+    try:
+        if len(data) > settings.max_upload:
+            raise InputError(f"{name}: larger than {settings.max_upload} bytes")
+        documents = read_upload(
+            data, name, published=published, language=language, max_bytes=settings.max_upload
+        )
+        if not documents:
+            raise InputError(f"{name}: no article in the file")
+        result, new = submit_documents(request, documents)
+    except InputError as exc:
+        raise _input_error(exc) from None
+    return JSONResponse(result, status_code=201 if new else 200)

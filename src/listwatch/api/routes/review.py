@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Path
 
 from listwatch.api import queries, schemas
 from listwatch.api.deps import RegistryDep, require_scope
-from listwatch.api.errors import COMMON_ERRORS, NOT_FOUND, ApiError
+from listwatch.api.errors import COMMON_ERRORS, NOT_FOUND, ApiError, ErrorBody
 from listwatch.api.tokens import TokenInfo
 from listwatch.registry.domain import ReviewState
 from listwatch.registry.models import Event
@@ -19,8 +19,13 @@ router = APIRouter(tags=["review"])
 def record_review(
     registry: Any, event_id: int, decision: str, reason: str | None, reviewer: str
 ) -> dict[str, Any]:
-    """Store a decision through the registry and return it with the event as it now stands."""
-    from listwatch.registry.store import review_event
+    """Store a decision (through the news package's review) and return the event as it stands.
+
+    Accepting an event about an entity the news proposed accepts that entity too.
+    """
+    from listwatch.news.review import decide
+    from listwatch.registry.db import RegistryError
+    from listwatch.registry.store import current_review_state
 
     state = ReviewState.ACCEPTED if decision == "accept" else ReviewState.REJECTED
     reason = " ".join((reason or "").split()) or None
@@ -31,11 +36,17 @@ def record_review(
             details=[{"loc": ["body", "reason"], "message": "required to reject"}],
         )
     with registry.transaction() as session:
-        if session.get(Event, event_id) is None:
+        found = session.get(Event, event_id)
+        if found is None:
             raise ApiError(404, f"no event {event_id}")
-        review = review_event(session, event_id, state, reason, reviewer=reviewer)
-        session.flush()
+        if current_review_state(found) is state:
+            raise ApiError(409, f"event {event_id} is already {state.value}")
+        try:
+            decide(session, event_id, state, reason, reviewer)
+        except RegistryError as exc:
+            raise ApiError(409, str(exc)) from None
         session.expire_all()
+        review = found.reviews[-1]
         event = queries.get_event(session, event_id)
         assert event is not None
         return {
@@ -53,7 +64,11 @@ def record_review(
     "/events/{event_id}/review",
     response_model=schemas.ReviewOut,
     status_code=201,
-    responses={**COMMON_ERRORS, **NOT_FOUND},
+    responses={
+        **COMMON_ERRORS,
+        **NOT_FOUND,
+        409: {"model": ErrorBody, "description": "The event already has this state"},
+    },
 )
 def post_review(
     event_id: Annotated[int, Path(ge=1, le=2**62)],
