@@ -73,7 +73,10 @@ def test_bad_articles(client: Any, api_registry: Registry) -> None:
 
 def test_upload_article_file(client: Any, api_registry: Registry) -> None:
     headers = bearer(token(api_registry, "news"))
-    html = f"<html><head><title>Xiaomi listed</title></head><body><article><p>{ARTICLE}</p></article></body></html>"
+    html = (
+        "<html><head><title>Xiaomi listed</title></head>"
+        f"<body><article><p>{ARTICLE}</p></article></body></html>"
+    )
     response = client.post(
         "/api/v1/documents/upload",
         files={"file": ("xiaomi.html", html.encode(), "text/html")},
