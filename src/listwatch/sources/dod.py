@@ -105,10 +105,16 @@ def import_curated_events(registry: Registry, path: Path) -> ImportResult:
         session.flush()
         added: dict[str, int] = {}
         latest: PartialDate | None = None
-        for index, item in enumerate(data["events"], start=1):
-            where = f"event {index}"
+        expanded = [
+            (index, {**item, "entity": entity})
+            for index, item in enumerate(data["events"], start=1)
+            for entity in (item.get("entities") or [item.get("entity")])
+        ]
+        for index, item in expanded:
+            where = f"event {index} ({item.get('entity')})"
             entity_id = item.get("entity")
-            if item.get("list", LIST_ID) != LIST_ID:
+            list_id = item.get("list")
+            if list_id not in (LIST_ID, None):
                 raise SourceError(
                     path, f"{where}: the dod-cmc source holds events of {LIST_ID} only"
                 )
@@ -128,7 +134,7 @@ def import_curated_events(registry: Registry, path: Path) -> ImportResult:
             published = _date(path, f"source {keys[0]}", cited["published"])
             latest = published if latest is None or published > latest else latest
             result.records += 1
-            if valid is not None and _already_known(session, entity_id, kind, valid):
+            if valid is not None and _already_known(session, entity_id, list_id, kind, valid):
                 continue
             spans = []
             for key in keys:
@@ -152,12 +158,13 @@ def import_curated_events(registry: Registry, path: Path) -> ImportResult:
                         locator=item.get("locator") or source.get("citation"),
                     )
                 )
-            day = published.start
+            recorded = _date(path, where, item["recorded"]) if item.get("recorded") else published
+            day = recorded.start
             add_event(
                 session,
                 NewEvent(
                     entity_id=entity_id,
-                    list_id=LIST_ID,
+                    list_id=list_id,
                     kind=kind,
                     origin=Origin.CURATED,
                     evidence=spans,
@@ -166,10 +173,10 @@ def import_curated_events(registry: Registry, path: Path) -> ImportResult:
                     summary=item.get("summary"),
                     details={
                         k: item[k]
-                        for k in ("tranche", "edition", "note", "court", "docket")
+                        for k in ("tranche", "edition", "note", "court", "docket", "countries")
                         if k in item
                     },
-                    key=f"{SOURCE_ID}:{sha[:16]}:{index}",
+                    key=f"{SOURCE_ID}:{sha[:16]}:{index}:{entity_id}",
                 ),
             )
             added[kind.value] = added.get(kind.value, 0) + 1
@@ -196,13 +203,15 @@ def import_curated_events(registry: Registry, path: Path) -> ImportResult:
     return result
 
 
-def _already_known(session: Any, entity_id: str, kind: EventKind, valid: PartialDate) -> bool:
+def _already_known(
+    session: Any, entity_id: str, list_id: str | None, kind: EventKind, valid: PartialDate
+) -> bool:
     """Whether the registry already states this event (for the entity or one merged with it)."""
     ids = member_ids(session, entity_id)
     found = session.scalar(
         select(Event.id).where(
             Event.entity_id.in_(ids),
-            Event.list_id == LIST_ID,
+            Event.list_id.is_(None) if list_id is None else Event.list_id == list_id,
             Event.kind == kind.value,
             Event.valid_date == valid.start,
         )

@@ -12,6 +12,7 @@ from __future__ import annotations
 import codecs
 import hashlib
 import io
+import json
 import re
 import zipfile
 from collections.abc import Iterator
@@ -117,20 +118,27 @@ def sniff(facts: FileFacts) -> Sniff:
     if text.startswith(b"<"):
         return Sniff("xml", xml_root(facts.path, head), first_line)
     if text.startswith(b"{"):
-        lines = [line for line in text.split(b"\n")[:2] if line.strip()]
-        if len(lines) > 1 or (
-            lines and lines[0].rstrip().endswith(b"}") and b'"schema"' in lines[0]
-        ):
+        try:
+            whole_line = json.loads(first_line)
+        except ValueError:
+            whole_line = None
+        if isinstance(whole_line, dict) and "schema" in whole_line:
             return Sniff("jsonl", None, first_line)
         return Sniff("json", None, first_line)
     if text.startswith(b"["):
         return Sniff("json", None, first_line)
+    content = [
+        line.strip()
+        for line in text.decode("utf-8", "replace").splitlines()
+        if line.strip() and not line.lstrip().startswith("#")
+    ]
+    looks_yaml = first_line.startswith("#") or re.match(r"^[\w\-]+\s*:", first_line)
+    if looks_yaml and content and re.match(r"^[\w\-]+\s*:", content[0]):
+        return Sniff("yaml", None, first_line)
     if "\t" in first_line and first_line.count("\t") >= 3:
         return Sniff("tsv", None, first_line)
     if first_line.count(",") >= 1:
         return Sniff("csv", None, first_line)
-    if re.match(r"^[#\w\-]+\s*:", first_line):
-        return Sniff("yaml", None, first_line)
     return Sniff("binary", None, first_line)
 
 

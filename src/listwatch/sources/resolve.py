@@ -24,13 +24,20 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import or_, select
+from sqlalchemy import Table, insert, or_, select
 from sqlalchemy.orm import Session
 
 from listwatch.registry.entities import canonical_map
-from listwatch.registry.models import Entity, EntityMerge, EntityName, Identifier, SourceRecord
+from listwatch.registry.models import (
+    Entity,
+    EntityMerge,
+    EntityName,
+    Identifier,
+    SourceRecord,
+    utcnow,
+)
 from listwatch.registry.store import merge_entities
 
 ORGANISATIONS = frozenset({"LegalEntity", "Organization", "Company", "PublicBody"})
@@ -39,6 +46,11 @@ STRONG_SCHEMES = ("uscc", "lei", "imo", "swift_bic", "aircraft_msn")
 CONFLICT_SCHEMES = ("uscc", "lei", "imo", "aircraft_msn")
 _KIND_SCORE = {"primary": 1.0, "alias": 0.95, "native": 0.95, "new": 0.93, "former": 0.9}
 CHUNK = 500
+#: Above this many merges in one run they are stored with one bulk insert.
+BULK_THRESHOLD = 50
+#: Ids issued by one publisher: two different ones are two entries by that publisher's
+#: own account, never merged automatically.
+ID_AUTHORITIES = ("ofac-", "un-", "eu-", "uk-")
 
 
 @lru_cache(maxsize=262144)
@@ -182,6 +194,16 @@ def _compatible(a: _Facts, b: _Facts, by_identifier: bool) -> str | None:
     family_a, family_b = _family(a.schema), _family(b.schema)
     if family_a != family_b:
         return f"different kinds ({a.schema} / {b.schema})"
+    for prefix in ID_AUTHORITIES:
+        if a.id.startswith(prefix) and b.id.startswith(prefix):
+            return "two entries with different ids of the same publisher"
+    if (
+        not by_identifier
+        and not a.countries
+        and not b.countries
+        and not (a.birth_dates & b.birth_dates)
+    ):
+        return "nothing but the name in common (no country or birth date on either side)"
     if family_a in ("Vessel", "Airplane") and not by_identifier:
         return "vessels and aircraft are matched only by IMO or serial number"
     if a.countries and b.countries and not a.countries & b.countries:
@@ -296,25 +318,54 @@ def resolve_entities(
         if _cluster_conflict(cluster_a, cluster_b, facts) is not None:
             continue
         source_root, target_root = _direction(root_a, root_b, facts)
-        merge = merge_entities(
-            session,
-            source_root,
-            target_root,
-            reason=f"{candidate.reason}; countries "
+        reason = (
+            f"{candidate.reason}; countries "
             f"{'/'.join(sorted(facts[a].countries)) or 'unknown'} and "
             f"{'/'.join(sorted(facts[b].countries)) or 'unknown'}; no conflicting identifier; "
             "decided automatically by listwatch's entity resolution"
-            + (f" while importing {source}" if source else ""),
-            score=candidate.score,
+            + (f" while importing {source}" if source else "")
         )
-        decisions.append(
-            MergeDecision(merge.id, source_root, target_root, merge.reason, candidate.score)
-        )
+        decisions.append(MergeDecision(0, source_root, target_root, reason, candidate.score))
         moved = {source_root} | members.pop(source_root, set())
         for entity in moved:
             mapping[entity] = target_root
         members[target_root] |= moved
+    _record_merges(session, decisions)
     return decisions
+
+
+def _record_merges(session: Session, decisions: list[MergeDecision]) -> None:
+    """Store the merge decisions: through the registry's write API when they are few, in
+    one bulk insert when an import brings hundreds (the checks are the same: each source
+    is a canonical entity not merged elsewhere, each target another canonical entity)."""
+    if len(decisions) <= BULK_THRESHOLD:
+        for decision in decisions:
+            merge = merge_entities(
+                session, decision.source_id, decision.target_id, decision.reason, decision.score
+            )
+            decision.merge_id = merge.id
+        return
+    now = utcnow()
+    rows = [
+        {
+            "source_id": d.source_id,
+            "target_id": d.target_id,
+            "reason": d.reason,
+            "score": d.score,
+            "created_at": now,
+            "undone_at": None,
+            "undo_reason": None,
+        }
+        for d in decisions
+    ]
+    table = cast(Table, EntityMerge.__table__)
+    ids = (
+        session.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True), rows)
+        .scalars()
+        .all()
+    )
+    for decision, merge_id in zip(decisions, ids, strict=True):
+        decision.merge_id = merge_id
 
 
 def _direction(root_a: str, root_b: str, facts: dict[str, _Facts]) -> tuple[str, str]:
