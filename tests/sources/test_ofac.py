@@ -186,16 +186,39 @@ def test_trio_diff_2021_is_realistic(new_registry: Any, lists_dir: Path) -> None
     assert aliases is not None and aliases > len(new) + alias_rows * 0.9
 
 
-def test_the_2019_trio_with_lf_endings_imports(new_registry: Any, lists_dir: Path) -> None:
+def test_the_2019_trio_with_lf_endings_imports(
+    new_registry: Any, lists_dir: Path, tmp_path: Path
+) -> None:
+    """The 2019 trio was normalised to LF, without the DOS end-of-file byte, and one of its
+    files has no final newline; the first 600 entries (with all companions) stand for it."""
     directory = lists_dir / "ofac_sdn" / "2019-01-04"
-    result = import_file(
-        new_registry(),
-        "ofac-sdn",
-        directory / "sdn.csv",
-        ImportOptions(published=dt.date(2019, 1, 4)),
+    lines = (directory / "sdn.csv").read_bytes().split(b"\n")[:600]
+    (tmp_path / "sdn.csv").write_bytes(b"\n".join(lines))
+    for name in ("add.csv", "alt.csv", "sdn_comments.csv"):
+        shutil.copy(directory / name, tmp_path / name)
+    assert b"\r\n" not in (directory / "sdn.csv").read_bytes()
+    assert not all(
+        (directory / n).read_bytes().endswith(b"\n")
+        for n in ("add.csv", "alt.csv", "sdn.csv", "sdn_comments.csv")
     )
-    assert result.records == len(ofac_rows(directory / "sdn.csv"))
+    registry = new_registry()
+    result = import_file(
+        registry, "ofac-sdn", tmp_path / "sdn.csv", ImportOptions(published=dt.date(2019, 1, 4))
+    )
+    kept = ofac_rows(tmp_path / "sdn.csv")
+    assert result.records == len(kept) == 600
     assert len(result.files) == 4
+    first = kept[0][0]
+    addresses = [r for r in ofac_rows(directory / "add.csv") if r[0] == first]
+    with registry.transaction() as session:
+        entity = session.get(Entity, f"ofac-{first}")
+        assert entity is not None
+        assert len(entity.properties.get("address", [])) == len(
+            {
+                ", ".join(p.strip() for p in r[2:5] if p.strip() not in ("", "-0-"))
+                for r in addresses
+            }
+        )
 
 
 def test_edited_copies_give_designated_amended_and_removed(
@@ -215,7 +238,7 @@ def test_edited_copies_give_designated_amended_and_removed(
     rows[changed_index] = rows[changed_index].replace(",-0- ,-0- ", ',"Director",-0- ', 1)
     rows.insert(
         5,
-        '99999901,"TEST ENTERPRISE LTD",-0- ,"UKRAINE-EO13662",-0- ,-0- ,-0- ,-0- ,-0- ,-0- ,-0- ,-0- ',
+        '99999901,"TEST ENTERPRISE LTD",-0- ,"UKRAINE-EO13662"' + ",-0- " * 8,
     )
     (second_dir / "cons_prim.csv").write_bytes("\r\n".join(rows).encode("cp1252"))
     registry = new_registry()
@@ -293,7 +316,7 @@ def test_consolidated_csv_2025_has_the_cmic_list(new_registry: Any, lists_dir: P
     lists = {item["list"]: item for item in json.loads(out)["lists"]}
     assert lists["us-ofac-ns-cmic"]["intervals"][0]["from"] == "2021-12-16"
     # The curated listing and the official file's entry corroborate each other.
-    code, out, _ = run_cli(registry.url, "status", "DJI", "--list", "us-ofac-ns-cmic", "--json")
+    _, out, _ = run_cli(registry.url, "status", "DJI", "--list", "us-ofac-ns-cmic", "--json")
     events = json.loads(out)["statuses"][0]["events"]
     origins = {e["origin"]: e for e in events}
     assert set(origins) == {"curated", "import"}

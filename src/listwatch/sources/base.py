@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -10,6 +10,15 @@ from listwatch.registry.domain import PartialDate
 from listwatch.sources.errors import SourceError
 from listwatch.sources.fileio import Counting, FileFacts
 from listwatch.sources.records import RecordData
+
+
+@dataclass
+class LazyRecord:
+    """A record known by its key and the digest of its raw content, parsed only if needed."""
+
+    key: str
+    digest: str
+    parse: Callable[[], RecordData]
 
 
 @dataclass
@@ -29,10 +38,16 @@ class Reader:
     expected: int | None = None
     warnings: list[str] = field(default_factory=list)
     streams: list[Counting] = field(default_factory=list)
+    #: Each record describes its own entity (no entity is described by several records).
+    one_record_per_entity: bool = False
 
     def records(self) -> Iterator[RecordData]:
         """The snapshot's records, one at a time."""
         raise NotImplementedError
+
+    def lazy_records(self) -> Iterator[LazyRecord] | None:
+        """The records as raw digests with a parser (None when the reader cannot do that)."""
+        return None
 
     @property
     def total(self) -> int:

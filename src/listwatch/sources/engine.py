@@ -110,6 +110,7 @@ class ImportResult:
     merges: list[dict[str, Any]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    timings: dict[str, float] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
@@ -236,45 +237,80 @@ class _Importer:
         self.by_entity: dict[str, list[str]] = defaultdict(list)
         self.primary_names: dict[str, str] = {}
         self.duplicates = 0
+        self.unparsed = 0
         self.relation_rows: list[dict[str, Any]] = []
+        self.names_in_registry: dict[str, str] | None = None
+        self.stored: dict[tuple[str, str], tuple[int, str, str, bool]] = {}
 
     # -- step 1 ---------------------------------------------------------------------
+    def _add(self, record: RecordData, data: bytes, digest: str) -> None:
+        known = self.index.get(record.key)
+        if known is not None:
+            if known.digest == digest:
+                self.duplicates += 1
+                return
+            raise SourceError(
+                self.reader.path,
+                f"two different records share the key {record.key!r}",
+                line=record.line,
+                record=record.locator,
+            )
+        if not record.memberships:
+            raise SourceError(
+                self.reader.path, "a record on no list", line=record.line, record=record.locator
+            )
+        offset = self.spool.write(data)
+        self.index[record.key] = _Spooled(
+            record.entity_id,
+            offset,
+            len(data),
+            digest,
+            tuple(
+                (m.list_id, str(m.listed_on) if m.listed_on else None) for m in record.memberships
+            ),
+            record.locator,
+        )
+        self.by_entity[record.entity_id].append(record.key)
+        self.primary_names.setdefault(fold_name(record.name), record.entity_id)
+
     def read(self) -> None:
+        """Stream the records into the spool; with a reader that can tell a record's raw
+        digest before parsing it, records unchanged since the last snapshot are not parsed."""
         progress = self.options.progress
         total = self.reader.total
-        for count, record in enumerate(self.reader.records(), start=1):
-            data, digest = record.encode()
-            known = self.index.get(record.key)
-            if known is not None:
-                if known.digest == digest:
-                    self.duplicates += 1
-                    continue
-                raise SourceError(
-                    self.reader.path,
-                    f"two different records share the key {record.key!r}",
-                    line=record.line,
-                    record=record.locator,
-                )
-            if not record.memberships:
-                raise SourceError(
-                    self.reader.path, "a record on no list", line=record.line, record=record.locator
-                )
-            offset = self.spool.write(data)
-            self.index[record.key] = _Spooled(
-                record.entity_id,
-                offset,
-                len(data),
-                digest,
-                tuple(
-                    (m.list_id, str(m.listed_on) if m.listed_on else None)
-                    for m in record.memberships
-                ),
-                record.locator,
-            )
-            self.by_entity[record.entity_id].append(record.key)
-            self.primary_names.setdefault(fold_name(record.name), record.entity_id)
-            if progress is not None and count % 500 == 0:
-                progress(self.reader.position(), total)
+        lazy = self.reader.lazy_records() if self.reader.one_record_per_entity else None
+        if lazy is None:
+            for count, record in enumerate(self.reader.records(), start=1):
+                data, digest = record.encode()
+                self._add(record, data, digest)
+                if progress is not None and count % 500 == 0:
+                    progress(self.reader.position(), total)
+        else:
+            previous: dict[str, list[tuple[str, str, str, bool]]] = defaultdict(list)
+            for (list_id, key), (_id, entity_id, digest, present) in self.stored.items():
+                previous[key].append((list_id, entity_id, digest, present))
+            label = self.spec.key_label
+            for count, item in enumerate(lazy, start=1):
+                old = previous.get(item.key, [])
+                unchanged = bool(old) and all(p and d == item.digest for _l, _e, d, p in old)
+                if unchanged and item.key not in self.index:
+                    entity_id = old[0][1]
+                    self.index[item.key] = _Spooled(
+                        entity_id,
+                        -1,
+                        0,
+                        item.digest,
+                        tuple((list_id, None) for list_id, *_rest in old),
+                        f"{label} {item.key}",
+                    )
+                    self.by_entity[entity_id].append(item.key)
+                    self.unparsed += 1
+                else:
+                    record = item.parse()
+                    data, _ = record.encode()
+                    self._add(record, data, item.digest)
+                if progress is not None and count % 500 == 0:
+                    progress(self.reader.position(), total)
         if progress is not None:
             progress(total, total)
         if self.duplicates:
@@ -292,13 +328,24 @@ class _Importer:
     def run(self) -> None:
         session = self.session
         try:
-            self.read()
             previous = session.execute(
-                select(Import.published, Import.id)
+                select(Import.published, Import.id, Import.stats)
                 .where(Import.source == self.source)
                 .order_by(Import.published.desc(), Import.id.desc())
                 .limit(1)
             ).first()
+            self.stored = self._stored_records()
+            previous_format = (previous.stats or {}).get("format") if previous else None
+            self.format_changed = previous_format not in (None, self.reader.format)
+            if self.format_changed:
+                self.result.warnings.append(
+                    f"the previous snapshot of {self.source} was in another format "
+                    f"({previous_format}): entries that changed are not reported as amended "
+                    "this time, since the formats say the same things differently"
+                )
+            clock = time.perf_counter()
+            self.read()
+            self.result.timings["read"] = round(time.perf_counter() - clock, 3)
             published = _decide_published(self.reader, self.options.published, self.result)
             if previous is not None and previous.published and published.start < previous.published:
                 raise SourceError(
@@ -335,16 +382,21 @@ class _Importer:
             session.flush()
             self.import_id = row.id
             self.result.import_id = row.id
-            self.stored = self._stored_records()
+            clock = time.perf_counter()
             touched = self._touched_entities()
             written = self._write_entities(touched)
+            self.result.timings["entities"] = round(time.perf_counter() - clock, 3)
+            clock = time.perf_counter()
             self._write_events()
+            self.result.timings["events"] = round(time.perf_counter() - clock, 3)
+            clock = time.perf_counter()
             if self.options.resolve and written:
                 from listwatch.sources.resolve import resolve_entities
 
                 self.result.merges = [
                     m.to_dict() for m in resolve_entities(session, written, source=self.source)
                 ]
+            self.result.timings["resolve"] = round(time.perf_counter() - clock, 3)
             row.stats = {
                 k: v
                 for k, v in self.result.to_dict().items()
@@ -550,7 +602,7 @@ class _Importer:
                     }
                 )
             for kind, target in payload.relations:
-                target_id = self.primary_names.get(fold_name(target))
+                target_id = self._relation_target(target)
                 if target_id and target_id != entity_id:
                     relation_rows.append(
                         {
@@ -566,6 +618,23 @@ class _Importer:
         if id_rows:
             session.execute(insert(IDENTIFIERS), id_rows)
         self.relation_rows += relation_rows
+
+    def _relation_target(self, name: str) -> str | None:
+        """The entity of this snapshot a record refers to by name ("Linked To: ...")."""
+        folded = fold_name(name)
+        found = self.primary_names.get(folded)
+        if found is not None or not self.unparsed:
+            return found
+        if self.names_in_registry is None:
+            rows = self.session.execute(
+                select(Entity.id, Entity.name)
+                .join(SourceRecord, SourceRecord.entity_id == Entity.id)
+                .where(SourceRecord.source == self.source, SourceRecord.present.is_(True))
+            )
+            self.names_in_registry = {}
+            for entity_id, entity_name in rows:
+                self.names_in_registry.setdefault(fold_name(entity_name), entity_id)
+        return self.names_in_registry.get(folded)
 
     def _insert_relations(self, rows: list[dict[str, Any]]) -> None:
         wanted = {(r["subject_id"], r["object_id"], r["kind"]): r for r in rows}
@@ -660,7 +729,7 @@ class _Importer:
                 for k in set(old) | set(new)
                 if k not in old or k not in new or old[k] != new[k][0]
             )
-            if not changed:
+            if not changed or self.format_changed:
                 return None
             kind = EventKind.AMENDED
             details["changed_records"] = changed
@@ -739,7 +808,7 @@ class _Importer:
                             "last_import_id": self.import_id,
                         }
                     )
-                else:
+                elif old[1] != item.entity_id or old[2] != item.digest or not old[3]:
                     updates.append(
                         {
                             "id": old[0],
@@ -752,6 +821,12 @@ class _Importer:
         for (_list_id, key), (row_id, _entity, _digest, present) in self.stored.items():
             if present and key not in self.index:
                 updates.append({"id": row_id, "present": False, "last_import_id": self.import_id})
+        # Every record still present was seen in this snapshot: one statement for all.
+        self.session.execute(
+            update(SOURCE_RECORDS)
+            .where(SOURCE_RECORDS.c.source == self.source, SOURCE_RECORDS.c.present.is_(True))
+            .values(last_import_id=self.import_id)
+        )
         for start in range(0, len(inserts), BATCH * 5):
             self.session.execute(insert(SOURCE_RECORDS), inserts[start : start + BATCH * 5])
         for start in range(0, len(updates), BATCH * 5):
@@ -785,17 +860,29 @@ def _update_by_id(session: Session, table: Table, rows: list[dict[str, Any]]) ->
 def _with_source(
     properties: dict[str, Any], source: str, values: dict[str, list[str]]
 ) -> dict[str, Any]:
-    """Entity properties: this source's facts kept apart, and the union of all sources."""
-    by_source = dict(properties.get("_sources") or {})
+    """Entity properties: the union of every source's facts, each source's kept apart.
+
+    An entity described by one source holds that source's facts and ``_source``; once a
+    second source describes it, ``_sources`` keeps each source's facts so that a later
+    snapshot of one source replaces its facts without touching the others'.
+    """
+    by_source: dict[str, dict[str, list[str]]] = dict(properties.get("_sources") or {})
+    owner = properties.get("_source")
+    if not by_source:
+        earlier = {k: v for k, v in properties.items() if not k.startswith("_")}
+        if earlier and owner != source:
+            by_source[owner or "curated"] = earlier
     by_source[source] = values
     merged: dict[str, Any] = {
         k: v for k, v in properties.items() if k.startswith("_") and k != "_sources"
     }
+    merged.setdefault("_source", source)
     for name in sorted(by_source):
         for prop, items in by_source[name].items():
             bucket = merged.setdefault(prop, [])
             bucket.extend(v for v in items if v not in bucket)
-    merged["_sources"] = by_source
+    if len(by_source) > 1:
+        merged["_sources"] = by_source
     return merged
 
 

@@ -10,13 +10,15 @@ and end with a DOS end-of-file byte (``\\x1a``).
 from __future__ import annotations
 
 import csv
+import hashlib
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 from listwatch.registry.domain import PartialDate
-from listwatch.sources.base import Reader
+from listwatch.sources.base import LazyRecord, Reader
 from listwatch.sources.errors import SourceError
 from listwatch.sources.fileio import FileFacts, open_binary, open_text
 from listwatch.sources.ofac import (
@@ -160,11 +162,27 @@ class OfacCsvReader(Reader):
 
     def records(self) -> Iterator[RecordData]:
         """One record per row of the primary file, joined with its addresses and aliases."""
+        for item in self.lazy_records():
+            yield item.parse()
+
+    def lazy_records(self) -> Iterator[LazyRecord]:
+        """Each entry as the digest of its rows (primary row and companion rows) and a
+        parser: an entry whose rows did not change since the last snapshot is not parsed."""
         addresses = self._companion(self.companions.addresses, ADDRESS_COLUMNS)
         aliases = self._companion(self.companions.aliases, ALIAS_COLUMNS)
         comments = self._companion(self.companions.comments, COMMENT_COLUMNS)
         for line, row in _rows(self, self.files[0], PRIMARY_COLUMNS, self.encoding):
-            yield self._record(line, row, addresses, aliases, comments)
+            ent_num = row[0].strip()
+            parts = ["\x1f".join(row)]
+            for table in (addresses, aliases, comments):
+                parts += ["\x1f".join(r) for _line, r in table.get(ent_num, [])]
+                parts.append("\x1e")
+            digest = hashlib.sha256("\n".join(parts).encode("utf-8")).hexdigest()
+            yield LazyRecord(
+                ent_num,
+                digest,
+                partial(self._record, line, row, addresses, aliases, comments),
+            )
 
     def _record(
         self,
@@ -238,7 +256,14 @@ class OfacCsvReader(Reader):
 
 def sdn_csv_reader(path: Path, files: list[FileFacts], companions: Companions) -> OfacCsvReader:
     """A reader of the SDN list's legacy CSV set."""
-    return OfacCsvReader(path, files, "ofac-legacy-csv", key_label="ent_num", companions=companions)
+    return OfacCsvReader(
+        path,
+        files,
+        "ofac-legacy-csv",
+        key_label="ent_num",
+        one_record_per_entity=True,
+        companions=companions,
+    )
 
 
 def cons_csv_reader(path: Path, files: list[FileFacts], companions: Companions) -> OfacCsvReader:
@@ -248,6 +273,7 @@ def cons_csv_reader(path: Path, files: list[FileFacts], companions: Companions) 
         files,
         "ofac-legacy-csv",
         key_label="ent_num",
+        one_record_per_entity=True,
         companions=companions,
         lists_for=cons_lists,
     )
