@@ -75,15 +75,10 @@ def extract_html(html: str, url: str | None = None) -> HtmlArticle:
     return HtmlArticle(text=text, title=title, date=date, url=getattr(document, "url", url))
 
 
-def _matches(packs: Iterable[LanguagePack], name: str, folded: str, anchored: bool) -> bool:
-    for pack in packs:
-        pattern = pack.noise[name]
-        if anchored:
-            if pattern.match(folded):
-                return True
-        elif pattern.search(folded):
-            return True
-    return False
+def _matches(
+    packs: Iterable[tuple[LanguagePack, set[str]]], name: str, folded: str, anchored: bool
+) -> bool:
+    return any(name in sets and pack.noise_match(name, folded, anchored) for pack, sets in packs)
 
 
 def classify_blocks(text: str, packs: list[LanguagePack]) -> list[Block]:
@@ -102,19 +97,20 @@ def classify_blocks(text: str, packs: list[LanguagePack]) -> list[Block]:
         block_start = start + lead
         block_end = block_start + len(stripped)
         folded = fold(stripped)
+        candidates = [(pack, pack.noise_sets(folded)) for pack in packs]
         label = "text"
         if cut:
             label = "noise:tail"
-        elif seen_text and _matches(packs, "cut_from", folded, anchored=True):
+        elif seen_text and _matches(candidates, "cut_from", folded, anchored=True):
             cut = True
             label = "noise:tail"
-        elif _matches(packs, "drop_lines", folded, anchored=True):
+        elif _matches(candidates, "drop_lines", folded, anchored=True):
             label = "noise:read_also"
-        elif _matches(packs, "jobs", folded, anchored=False):
+        elif _matches(candidates, "jobs", folded, anchored=False):
             label = "noise:job"
-        elif _matches(packs, "people", folded, anchored=True):
+        elif _matches(candidates, "people", folded, anchored=True):
             label = "noise:people"
-        elif _matches(packs, "adverts", folded, anchored=True):
+        elif _matches(candidates, "adverts", folded, anchored=True):
             label = "noise:advert"
         elif not _TERMINAL.search(stripped) and len(stripped.split()) <= 25:
             label = "title" if not blocks else "heading"

@@ -216,7 +216,7 @@ def sentence_events(
     """The events one sentence states (``mentions`` are relative to the sentence)."""
     pack = ctx.pack
     hits: list[tuple[int, int, Trigger]] = []
-    for trigger in pack.triggers:
+    for trigger in pack.triggers_for(folded):
         for match in trigger.regex.finditer(folded):
             hits.append((match.start(), match.end(), trigger))
     if not hits:

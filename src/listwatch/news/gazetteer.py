@@ -14,11 +14,31 @@ must be written in capitals.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from listwatch.news.textfold import has_han
+from listwatch.news.textfold import fold, has_han
 from listwatch.screening.normalize import fold_text, name_keys
+
+#: Letters of scripts that the gazetteer form transliterates (Cyrillic, Greek, Arabic ...).
+_OTHER_SCRIPT = re.compile(r"[\u0370-\u1dff\u2c00-\u2dff\ua640-\ua6ff\uac00-\ud7af\u3040-\u30ff]")
+
+_NON_WORD = re.compile(r"[\W_]+")
+
+
+def _head(key: str) -> str:
+    """The start of a key that the quick test looks for: long enough to be selective."""
+    if has_han(key[0]):
+        return key[:2]
+    words = key.split(" ")
+    head = words[0]
+    for word in words[1:]:
+        if len(head) >= 4:
+            break
+        head += " " + word
+    return head
+
 
 #: What may follow a name inside the same word: genitive endings of Germanic languages.
 POSSESSIVE_SUFFIXES = frozenset({"s", "es"})
@@ -93,14 +113,32 @@ class Gazetteer:
                     by_key[key] = (name, {entity_id}, rule)
         self._entries: list[_Entry] = []
         self._automaton = ahocorasick.Automaton()
+        self._prefilter = ahocorasick.Automaton()
+        heads: set[str] = set()
         for key, (name, ids, rule) in by_key.items():
             self._automaton.add_word(key, len(self._entries))
             self._entries.append(_Entry(key, name, tuple(sorted(ids)), rule))
+            heads.add(_head(key))
+        for head in heads:
+            self._prefilter.add_word(head, head)
         if self._entries:
             self._automaton.make_automaton()
+            self._prefilter.make_automaton()
 
     def __len__(self) -> int:
         return len(self._entries)
+
+    def _may_mention(self, text: str, folded: str | None = None) -> bool:
+        """A cheap test that can only say no when no name can be in ``text``.
+
+        The gazetteer form is costly to compute; most paragraphs mention no registry name,
+        and none of the first words of the names appears in them even as a substring.
+        """
+        if _OTHER_SCRIPT.search(text):
+            return True  # transliterated scripts: let the full normalisation decide
+        quick = fold(text) if folded is None else folded
+        quick = _NON_WORD.sub(" ", quick.replace("'", "").replace("ß", "ss"))
+        return any(True for _ in self._prefilter.iter(quick))
 
     @classmethod
     def from_session(cls, session: object) -> Gazetteer:
@@ -126,9 +164,12 @@ class Gazetteer:
         names += [(mapping.get(r[0], r[0]), r[1], schemas.get(r[0], "Company")) for r in alias_rows]
         return cls(names)
 
-    def find(self, text: str) -> list[Mention]:
-        """Every mention in ``text``, longest first where they overlap, in text order."""
-        if not self._entries:
+    def find(self, text: str, folded_hint: str | None = None) -> list[Mention]:
+        """Every mention in ``text``, longest first where they overlap, in text order.
+
+        ``folded_hint`` is ``textfold.fold(text)`` when the caller has it already.
+        """
+        if not self._entries or not self._may_mention(text, folded_hint):
             return []
         folded = fold_text(text)
         joined = folded.folded

@@ -48,23 +48,33 @@ class Detection:
     confidence: float
 
 
-@lru_cache(maxsize=1)
-def _detector() -> tuple[Any, dict[str, str]]:
+#: How much text is enough to tell a language (lingua's cost grows with the sample).
+SAMPLE_CHARS = 500
+
+
+@lru_cache(maxsize=2)
+def _detector(with_sentinels: bool) -> tuple[Any, dict[str, str]]:
     from lingua import Language, LanguageDetectorBuilder
 
     codes: dict[str, str] = {}
     for pack in all_packs():
         for name in pack.lingua:
             codes[name] = pack.code
-    languages = [getattr(Language, name) for name in (*codes, *SENTINELS)]
+    names = (*codes, *SENTINELS) if with_sentinels else tuple(codes)
+    languages = [getattr(Language, name) for name in names]
     detector = LanguageDetectorBuilder.from_languages(*languages).build()
     return detector, codes
 
 
-def detect(text: str) -> Detection | None:
-    """The language of ``text`` (``None`` when there is too little text to tell)."""
-    detector, codes = _detector()
-    sample = text[:3000]
+def detect(text: str, *, supported_only: bool = False) -> Detection | None:
+    """The language of ``text`` (``None`` when there is too little text to tell).
+
+    A document's language is told among the supported languages and the sentinels (so an
+    unsupported language is reported as such); a block inside a document of a known
+    language only among the supported ones, which is faster.
+    """
+    detector, codes = _detector(not supported_only)
+    sample = _sample(text, SAMPLE_CHARS)
     if sum(ch.isalpha() for ch in sample) < 3:
         return None
     values = detector.compute_language_confidence_values(sample)
@@ -73,6 +83,15 @@ def detect(text: str) -> Detection | None:
     best = values[0]
     name = best.language.name
     return Detection(codes.get(name), name.title(), float(best.value))
+
+
+def _sample(text: str, size: int) -> str:
+    """Up to ``size`` characters of text from its first lines that say something."""
+    if len(text) <= size:
+        return text
+    lines = [line for line in text.splitlines() if len(line.split()) >= 8]
+    sample = "\n".join(lines) if lines else text
+    return sample[:size]
 
 
 def supported_names() -> list[str]:

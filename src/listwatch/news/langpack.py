@@ -16,7 +16,13 @@ from typing import Any
 
 import yaml
 
-from listwatch.news.patterns import PatternError, alternation, compile_phrases, phrase_regex
+from listwatch.news.patterns import (
+    PatternError,
+    PhraseGate,
+    alternation,
+    compile_phrases,
+    phrase_regex,
+)
 from listwatch.news.textfold import fold
 from listwatch.registry.domain import EventKind
 
@@ -101,6 +107,35 @@ class LanguagePack:
     months: dict[str, int]
     weekdays: dict[str, int]
     raw: dict[str, Any] = field(repr=False, default_factory=dict)
+    common_words: frozenset[str] = frozenset()
+    trigger_gate: PhraseGate | None = field(repr=False, default=None)
+    noise_gate: PhraseGate | None = field(repr=False, default=None)
+    _noise_owner: list[str] = field(repr=False, default_factory=list)
+    list_noun_gate: PhraseGate | None = field(repr=False, default=None)
+
+    def triggers_for(self, folded: str) -> list[Trigger]:
+        """The triggers that may match ``folded`` (a quick anchor search first)."""
+        if self.trigger_gate is None:
+            return self.triggers
+        wanted = self.trigger_gate.candidates(folded)
+        return [t for i, t in enumerate(self.triggers) if i in wanted]
+
+    def has_list_noun(self, folded: str) -> bool:
+        """Whether ``folded`` contains a list noun ("lijst", "sortlisten", "清单" ...)."""
+        if self.list_noun_gate is not None and not self.list_noun_gate.candidates(folded):
+            return False
+        return self.list_nouns.search(folded) is not None
+
+    def noise_sets(self, folded: str) -> set[str]:
+        """The noise sets one of whose markers may occur in ``folded`` (anchor search)."""
+        if self.noise_gate is None:
+            return set(self.noise)
+        return {self._noise_owner[i] for i in self.noise_gate.candidates(folded)}
+
+    def noise_match(self, name: str, folded: str, anchored: bool) -> bool:
+        """Whether a noise marker of set ``name`` matches (at the start when ``anchored``)."""
+        pattern = self.noise[name]
+        return bool(pattern.match(folded) if anchored else pattern.search(folded))
 
     def cue(self, name: str) -> re.Pattern[str]:
         """The compiled cue set ``name`` (negation, hedge, temporary, court, ...)."""
@@ -239,7 +274,7 @@ def _build(data: dict[str, Any]) -> LanguagePack:
             params = {k: v for k, v in entry.items() if k not in ("type", "p")}
             dates.append(DateExpression(date_type, phrase, regex, params))
 
-    return LanguagePack(
+    pack = LanguagePack(
         code=code,
         name=str(data.get("name", code)),
         aliases=tuple(_strings(data.get("aliases"), f"{where} aliases")),
@@ -265,6 +300,15 @@ def _build(data: dict[str, Any]) -> LanguagePack:
         weekdays=weekdays,
         raw=data,
     )
+    pack.common_words = frozenset(fold(w) for w in _strings(data.get("common_words"), where))
+    pack.trigger_gate = PhraseGate([t.phrase for t in triggers])
+    pack.list_noun_gate = PhraseGate(list_nouns)
+    noise_phrases = [
+        (name, phrase) for name in _NOISE_SETS for phrase in _strings(noise_data.get(name), where)
+    ]
+    pack.noise_gate = PhraseGate([phrase for _name, phrase in noise_phrases])
+    pack._noise_owner = [name for name, _phrase in noise_phrases]
+    return pack
 
 
 def _lang_files() -> dict[str, Any]:

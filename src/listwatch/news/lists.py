@@ -17,7 +17,7 @@ from importlib import resources
 import yaml
 
 from listwatch.news.langpack import LanguagePack
-from listwatch.news.patterns import alternation
+from listwatch.news.patterns import PhraseGate, alternation
 from listwatch.news.textfold import name_key
 
 #: How much each kind of reference counts when the article's main list is worked out.
@@ -44,27 +44,21 @@ class ListFinder:
 
     def __init__(self, pack: LanguagePack, registry_names: Mapping[str, Sequence[str]]) -> None:
         self.pack = pack
-        spaced = pack.spaced
-        self._names: list[tuple[str, re.Pattern[str]]] = []
-        self._cues: list[tuple[str, re.Pattern[str]]] = []
-        list_ids = set(pack.list_names) | set(registry_names)
-        for list_id in sorted(list_ids):
+        names: dict[str, list[str]] = {}
+        for list_id in sorted(set(pack.list_names) | set(registry_names)):
             phrases = list(pack.list_names.get(list_id, []))
             phrases += [_literal(n) for n in registry_names.get(list_id, []) if name_key(n)]
             if phrases:
-                source = alternation(phrases, spaced=spaced, macros=pack.macros)
-                self._names.append((list_id, re.compile(source)))
-        for list_id, cues in sorted(pack.list_cues.items()):
-            if cues:
-                self._cues.append((list_id, re.compile(alternation(cues, spaced=spaced))))
+                names[list_id] = phrases
+        self._names = _ListPatterns(names, pack)
+        self._cues = _ListPatterns({k: v for k, v in pack.list_cues.items() if v}, pack)
 
     def find(self, folded: str) -> list[ListRef]:
         """References in ``folded``; a name hides the nouns and cues inside it."""
         refs: list[ListRef] = []
-        for list_id, pattern in self._names:
-            refs += [ListRef(*m.span(), list_id, "name") for m in pattern.finditer(folded)]
-        for list_id, pattern in self._cues:
-            refs += [ListRef(*m.span(), list_id, "cue") for m in pattern.finditer(folded)]
+        for strength, patterns in (("name", self._names), ("cue", self._cues)):
+            for list_id, pattern in patterns.candidates(folded):
+                refs += [ListRef(*m.span(), list_id, strength) for m in pattern.finditer(folded)]
         refs += [ListRef(*m.span(), None, "noun") for m in self.pack.list_nouns.finditer(folded)]
         order = {"name": 0, "cue": 1, "noun": 2}
         refs.sort(key=lambda r: (order[r.strength], -(r.end - r.start), r.start))
@@ -83,6 +77,27 @@ class ListFinder:
             kept.append(ref)
         kept.sort(key=lambda r: r.start)
         return kept
+
+
+class _ListPatterns:
+    """A pattern per list, and an anchor search that says which lists a text may name."""
+
+    def __init__(self, phrases: Mapping[str, list[str]], pack: LanguagePack) -> None:
+        self._patterns: list[tuple[str, re.Pattern[str]]] = []
+        owners: list[int] = []
+        flat: list[str] = []
+        for list_id, values in sorted(phrases.items()):
+            source = alternation(values, spaced=pack.spaced, macros=pack.macros)
+            owners += [len(self._patterns)] * len(values)
+            flat += values
+            self._patterns.append((list_id, re.compile(source)))
+        self._owners = owners
+        self._gate = PhraseGate(flat)
+
+    def candidates(self, folded: str) -> list[tuple[str, re.Pattern[str]]]:
+        """The lists whose phrases may occur in ``folded``."""
+        wanted = {self._owners[i] for i in self._gate.candidates(folded)}
+        return [p for i, p in enumerate(self._patterns) if i in wanted]
 
 
 def dominant_list(refs: Sequence[tuple[ListRef, float]]) -> str | None:

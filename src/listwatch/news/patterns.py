@@ -102,3 +102,60 @@ def compile_phrases(
 ) -> re.Pattern[str]:
     """Compile ``phrases`` into one pattern."""
     return re.compile(alternation(phrases, spaced=spaced, macros=macros))
+
+
+def phrase_anchors(phrase: str) -> frozenset[str] | None:
+    """Literal strings one of which any match of ``phrase`` contains (``None``: no such set).
+
+    The token whose alternatives have the longest literal parts is chosen; a quick
+    substring search for its anchors tells which phrases can match a text at all.
+    """
+    best: frozenset[str] | None = None
+    best_length = 0
+    for token in phrase.split():
+        if _GAP.match(token) or _MACRO.match(token.rstrip("?")) or token.endswith("?"):
+            continue
+        anchors: set[str] = set()
+        for alternative in token.split("|"):
+            pieces = [fold(piece) for piece in alternative.split("*") if piece]
+            if not pieces:
+                anchors = set()
+                break
+            anchors.add(max(pieces, key=len))
+        if not anchors:
+            continue
+        length = min(len(a) for a in anchors)
+        if length > best_length:
+            best, best_length = frozenset(anchors), length
+    return best
+
+
+class PhraseGate:
+    """Which of many phrases may match a text, from a substring search for their anchors."""
+
+    def __init__(self, phrases: Iterable[str]) -> None:
+        import ahocorasick
+
+        self._always: list[int] = []
+        owners: dict[str, list[int]] = {}
+        for index, phrase in enumerate(phrases):
+            anchors = phrase_anchors(phrase)
+            if anchors is None:
+                self._always.append(index)
+                continue
+            for anchor in anchors:
+                owners.setdefault(anchor, []).append(index)
+        self._automaton = ahocorasick.Automaton()
+        for anchor, indexes in owners.items():
+            self._automaton.add_word(anchor, tuple(indexes))
+        self._empty = not owners
+        if not self._empty:
+            self._automaton.make_automaton()
+
+    def candidates(self, folded: str) -> set[int]:
+        """Indexes of the phrases that may match ``folded``."""
+        found = set(self._always)
+        if not self._empty:
+            for _end, indexes in self._automaton.iter(folded):
+                found.update(indexes)
+        return found

@@ -4,6 +4,7 @@ extract per sentence, date, and merge what the article says about each entity.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,7 +21,13 @@ from listwatch.news.extract import (
 )
 from listwatch.news.gazetteer import Gazetteer, Mention
 from listwatch.news.langid import MIN_BLOCK_LETTERS, UnsupportedLanguageError, detect
-from listwatch.news.langpack import LanguagePack, canonical_code, load_pack, supported_languages
+from listwatch.news.langpack import (
+    LanguagePack,
+    all_packs,
+    canonical_code,
+    load_pack,
+    supported_languages,
+)
 from listwatch.news.lists import ListFinder, ListRef, PlaceFinder, dominant_list
 from listwatch.news.sentences import split_sentences
 from listwatch.news.textfold import fold, name_key
@@ -192,13 +199,18 @@ class NewsPipeline:
         block_mentions: dict[int, list[Mention]] = {}
         weighted_refs: list[tuple[ListRef, float]] = []
         folded_blocks: dict[int, str] = {}
+        noun_blocks: set[int] = set()
         for position, block in enumerate(kept):
             folded = fold(block.text)
             folded_blocks[block.index] = folded
-            mentions = self.gazetteer.find(block.text)
+            mentions = self.gazetteer.find(block.text, folded)
             block_mentions[block.index] = mentions
             weight = TITLE_WEIGHT if position == 0 else 1.0
-            weighted_refs += [(ref, weight) for ref in finder.find(folded)]
+            has_noun = pack.has_list_noun(folded)
+            if has_noun:
+                noun_blocks.add(block.index)
+            if mentions or has_noun:
+                weighted_refs += [(ref, weight) for ref in finder.find(folded)]
 
         all_events: list[SentenceEvent] = []
         all_mentions: list[Mention] = []
@@ -206,9 +218,9 @@ class NewsPipeline:
             mentions = block_mentions[block.index]
             folded = folded_blocks[block.index]
             all_mentions += [_shift(m, block.start) for m in mentions]
-            if not mentions and not pack.list_nouns.search(folded):
+            if not mentions and block.index not in noun_blocks:
                 continue
-            block_pack = self._block_pack(block, pack)
+            block_pack = self._block_pack(block, pack, folded)
             lists, places = self.finders(block_pack)
             ctx = SentenceContext(block_pack, lists, places, None, document.published)
             previous: tuple[str, str, bool] | None = None
@@ -265,11 +277,11 @@ class NewsPipeline:
                     event.confidence / DOCUMENT_LIST_FACTOR * NO_LIST_FACTOR, 3
                 )
 
-    def _block_pack(self, block: Block, pack: LanguagePack) -> LanguagePack:
+    def _block_pack(self, block: Block, pack: LanguagePack, folded: str) -> LanguagePack:
         letters = sum(ch.isalpha() for ch in block.text)
-        if letters < MIN_BLOCK_LETTERS:
+        if letters < MIN_BLOCK_LETTERS or pack.code in _function_word_languages(folded):
             return pack
-        detection = detect(block.text)
+        detection = detect(block.text, supported_only=True)
         if detection is None or detection.code is None or detection.code == pack.code:
             return pack
         if detection.confidence < 0.6:
@@ -350,6 +362,32 @@ class NewsPipeline:
         ]
         merged.sort(key=lambda e: (e.evidence[0].start, e.kind.value))
         return merged
+
+
+_WORD = re.compile(r"\w+")
+#: Running text in a supported language has at least one word in this many among its
+#: language's commonest function words.
+FUNCTION_WORD_SHARE = 12
+
+
+def _function_word_languages(folded: str) -> set[str]:
+    """The languages whose common function words a block uses most (a quick check that
+    spares language identification for blocks plainly in the document's language)."""
+    words = _WORD.findall(folded)
+    if not words:
+        return set()
+    han = sum(1 for ch in folded if "\u4e00" <= ch <= "\u9fff")
+    if han * 3 >= len(folded):
+        return {"zh"}
+    counts = {
+        pack.code: sum(1 for word in words if word in pack.common_words)
+        for pack in all_packs()
+        if pack.spaced
+    }
+    best = max(counts.values())
+    if best < 2 or best * FUNCTION_WORD_SHARE < len(words):
+        return set()
+    return {code for code, count in counts.items() if count == best}
 
 
 def _shift(mention: Mention, offset: int) -> Mention:
