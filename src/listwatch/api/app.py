@@ -8,15 +8,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from typing import Any
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
 import listwatch
 from listwatch.api.errors import install_error_handlers
-from listwatch.api.limits import BodyLimitMiddleware
+from listwatch.api.limits import BodyLimitMiddleware, SecurityHeadersMiddleware
 from listwatch.api.newsdesk import NewsService
 from listwatch.api.search import ScreeningService
 from listwatch.api.settings import ServerSettings
@@ -99,15 +99,7 @@ def create_app(settings: ServerSettings | None = None, registry: Registry | None
     _include_routers(app)
     _install_web(app)
 
-    @app.middleware("http")
-    async def security_headers(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        response = await call_next(request)
-        for name, value in SECURITY_HEADERS.items():
-            response.headers.setdefault(name, value)
-        return response
-
+    app.add_middleware(SecurityHeadersMiddleware, headers=SECURITY_HEADERS)
     app.add_middleware(
         BodyLimitMiddleware,
         max_body=settings.max_body,

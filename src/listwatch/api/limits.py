@@ -1,4 +1,5 @@
-"""Request body size limits, enforced before and while a body is read (ASGI middleware)."""
+"""ASGI middleware: body size limits (enforced before and while a body is read) and
+security headers."""
 
 from __future__ import annotations
 
@@ -107,3 +108,25 @@ async def _send_413(send: Send, limit: int) -> None:
         }
     )
     await send({"type": "http.response.body", "body": body})
+
+
+class SecurityHeadersMiddleware:
+    """Add fixed security headers to every HTTP response (unless the response set them)."""
+
+    def __init__(self, app: ASGIApp, *, headers: dict[str, str]) -> None:
+        self.app = app
+        self.headers = [(k.lower().encode(), v.encode()) for k, v in headers.items()]
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                present = {name.lower() for name, _ in message.get("headers", [])}
+                extra = [(k, v) for k, v in self.headers if k not in present]
+                message["headers"] = [*message.get("headers", []), *extra]
+            await send(message)
+
+        await self.app(scope, receive, with_headers)

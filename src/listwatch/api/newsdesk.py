@@ -13,6 +13,12 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from listwatch.news.documents import InputError
+from listwatch.news.langid import UnsupportedLanguageError
+
+#: What a submitted article can be refused for: one clear message, nothing stored.
+USER_ERRORS = (InputError, UnsupportedLanguageError)
+
 if TYPE_CHECKING:
     from listwatch.news.documents import NewsDocument
     from listwatch.news.ingest import IngestReport

@@ -137,7 +137,7 @@ def search_page(
         if q and q.strip():
             query = ScreenQuery(name=q.strip(), schema=TYPES[type], limit=20)
             try:
-                found = request.app.state.screening.screen(session, query, day, known, role)
+                found = request.app.state.screening.screen(query, day, known, role)
                 hits = [h.to_dict() for h in found]
             except IdentifierError as exc:
                 error = str(exc)
@@ -470,7 +470,7 @@ async def document_submit(request: Request) -> Response:
     """Extract the events of a pasted or uploaded article and show them."""
     from starlette.concurrency import run_in_threadpool
 
-    from listwatch.api.newsdesk import read_submission, read_upload
+    from listwatch.api.newsdesk import USER_ERRORS, read_submission, read_upload
     from listwatch.api.routes.documents import submit_documents
     from listwatch.news.documents import InputError
 
@@ -512,7 +512,7 @@ async def document_submit(request: Request) -> Response:
         if not documents:
             raise InputError("no article found in the input")
         result, new = await run_in_threadpool(submit_documents, request, documents)
-    except InputError as exc:
+    except USER_ERRORS as exc:
         error = str(exc)
     if error is not None:
         return render(

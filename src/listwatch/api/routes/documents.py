@@ -137,8 +137,7 @@ def submit_article(
 
     201 when the article is new, 200 when the same content was submitted before.
     """
-    from listwatch.api.newsdesk import read_submission
-    from listwatch.news.documents import InputError
+    from listwatch.api.newsdesk import USER_ERRORS, read_submission
 
     if (body.text is None) == (body.html is None):
         raise ApiError(
@@ -157,7 +156,7 @@ def submit_article(
             max_bytes=settings.max_upload,
         )
         result, new = submit_documents(request, documents)
-    except InputError as exc:
+    except USER_ERRORS as exc:
         raise _input_error(exc) from None
     return JSONResponse(result, status_code=201 if new else 200)
 
@@ -177,7 +176,7 @@ def upload_articles(
     language: Annotated[str | None, Form(max_length=16)] = None,
 ) -> Any:
     """Submit articles as a file; its format is recognised from its name and content."""
-    from listwatch.api.newsdesk import read_upload
+    from listwatch.api.newsdesk import USER_ERRORS, read_upload
     from listwatch.news.documents import InputError
 
     data = file.file.read(settings.max_upload + 1)
@@ -191,6 +190,6 @@ def upload_articles(
         if not documents:
             raise InputError(f"{name}: no article in the file")
         result, new = submit_documents(request, documents)
-    except InputError as exc:
+    except USER_ERRORS as exc:
         raise _input_error(exc) from None
     return JSONResponse(result, status_code=201 if new else 200)

@@ -15,8 +15,8 @@ router = APIRouter(tags=["meta"])
 
 
 @router.get("/health", response_model=schemas.Health)
-def health(registry: RegistryDep) -> dict[str, Any]:
-    """Whether the server and its database answer."""
+async def health(registry: RegistryDep) -> dict[str, Any]:
+    """Whether the server and its database answer (one trivial query, on the event loop)."""
     with registry.engine.connect() as connection:
         connection.execute(text("SELECT 1"))
     return {"status": "ok", "version": listwatch.__version__, "database": registry.dialect}

@@ -5,11 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from listwatch.api import schemas
-from listwatch.api.deps import RegistryDep, check_day, read_access, today
+from listwatch.api.deps import FastJSONResponse, check_day, read_access, today
 from listwatch.api.errors import COMMON_ERRORS, ApiError
 from listwatch.api.search import TYPES, ScreeningService
 
@@ -159,7 +159,6 @@ def _engine_query(item: ScreenQuery) -> Any:
 
 
 def run_screen(
-    registry: Any,
     screening: ScreeningService,
     item: ScreenQuery,
     as_of: dt.date | None,
@@ -173,24 +172,22 @@ def run_screen(
     known = check_day(known_at, "known_at")
     _check_role(role)
     query = _engine_query(item)
-    with registry.transaction() as session:
-        try:
-            hits = screening.screen(session, query, day, known, role)
-        except IdentifierError as exc:
-            raise ApiError(
-                422, str(exc), details=[{"loc": ["identifiers"], "message": str(exc)}]
-            ) from None
-        return {
-            "as_of": day.isoformat(),
-            "known_at": known.isoformat() if known else None,
-            "role": role,
-            "hits": [h.to_dict() for h in hits],
-        }
+    try:
+        hits = screening.screen(query, day, known, role)
+    except IdentifierError as exc:
+        raise ApiError(
+            422, str(exc), details=[{"loc": ["identifiers"], "message": str(exc)}]
+        ) from None
+    return {
+        "as_of": day.isoformat(),
+        "known_at": known.isoformat() if known else None,
+        "role": role,
+        "hits": [h.to_dict() for h in hits],
+    }
 
 
 @router.get("", response_model=ScreenResult, responses=COMMON_ERRORS)
 def screen_get(
-    registry: RegistryDep,
     screening: ServiceDep,
     q: Annotated[str, Query(min_length=1, max_length=500, description="Name or identifier")],
     type: Annotated[TypeName, Query()] = "any",
@@ -201,27 +198,23 @@ def screen_get(
     role: Annotated[str | None, Query(max_length=64)] = None,
     threshold: Annotated[float | None, Query(ge=0, le=1)] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 10,
-) -> dict[str, Any]:
+) -> Response:
     """Screen a name or an identifier (``?q=Xiaomi&as_of=2021-04-01``)."""
     ids = [i[:100] for i in identifier or []]
     item = ScreenQuery(
         name=q, type=type, country=country, identifiers=ids, threshold=threshold, limit=limit
     )
-    return run_screen(registry, screening, item, as_of, known_at, role)
+    return FastJSONResponse(run_screen(screening, item, as_of, known_at, role))
 
 
 @router.post("", response_model=ScreenResult, responses=COMMON_ERRORS)
-def screen_post(
-    body: ScreenRequest, registry: RegistryDep, screening: ServiceDep
-) -> dict[str, Any]:
+def screen_post(body: ScreenRequest, screening: ServiceDep) -> Response:
     """Screen one name and/or identifiers, as of a date, optionally with a role's duties."""
-    return run_screen(registry, screening, body, body.as_of, body.known_at, body.role)
+    return FastJSONResponse(run_screen(screening, body, body.as_of, body.known_at, body.role))
 
 
 @router.post("/batch", response_model=BatchResult, responses=COMMON_ERRORS)
-def screen_batch(
-    body: BatchRequest, registry: RegistryDep, screening: ServiceDep, request: Request
-) -> dict[str, Any]:
+def screen_batch(body: BatchRequest, screening: ServiceDep, request: Request) -> Response:
     """Screen many queries on one date; a query's own error does not fail the others."""
     limit = request.app.state.settings.max_batch
     if len(body.queries) > limit:
@@ -236,18 +229,19 @@ def screen_batch(
     from listwatch.screening.identifiers import IdentifierError
 
     results = []
-    with registry.transaction() as session:
-        for number, item in enumerate(body.queries):
-            try:
-                query = _engine_query(item)
-                hits = screening.screen(session, query, day, known, body.role)
-                results.append({"index": number, "hits": [h.to_dict() for h in hits]})
-            except (IdentifierError, ApiError) as exc:
-                message = exc.message if isinstance(exc, ApiError) else str(exc)
-                results.append({"index": number, "error": message})
-    return {
-        "as_of": day.isoformat(),
-        "known_at": known.isoformat() if known else None,
-        "role": body.role,
-        "results": results,
-    }
+    for number, item in enumerate(body.queries):
+        try:
+            query = _engine_query(item)
+            hits = screening.screen(query, day, known, body.role)
+            results.append({"index": number, "hits": [h.to_dict() for h in hits], "error": None})
+        except (IdentifierError, ApiError) as exc:
+            message = exc.message if isinstance(exc, ApiError) else str(exc)
+            results.append({"index": number, "hits": [], "error": message})
+    return FastJSONResponse(
+        {
+            "as_of": day.isoformat(),
+            "known_at": known.isoformat() if known else None,
+            "role": body.role,
+            "results": results,
+        }
+    )
