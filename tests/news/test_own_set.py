@@ -23,3 +23,21 @@ def test_own_set_scores(news_registry: Any, pipeline: Any) -> None:
     assert report["overall"]["recall"] >= FLOORS["recall"], report["false_negatives"]
     assert report["date_accuracy"] >= FLOORS["date_accuracy"], report["date_errors"]
     assert report["countries_accuracy"] == 1.0
+
+
+# A second set, written later and first measured untuned (P 0.917, R 0.688); the misses
+# it showed were fixed in the language files and the coreference of "the company". One
+# case stays open on purpose: a Treasury list described with the DoD list's words.
+HELDOUT_FLOORS = {"precision": 0.93, "recall": 0.93, "date_accuracy": 1.0}
+
+
+def test_second_set_scores(news_registry: Any, pipeline: Any) -> None:
+    with news_registry.transaction() as session:
+        evaluation = run_evaluation(
+            session, DATA / "heldout_gold.jsonl", DATA / "heldout", pipeline
+        )
+        session.rollback()
+    report = evaluation.to_json()
+    assert report["overall"]["precision"] >= HELDOUT_FLOORS["precision"], report["false_positives"]
+    assert report["overall"]["recall"] >= HELDOUT_FLOORS["recall"], report["false_negatives"]
+    assert report["date_accuracy"] >= HELDOUT_FLOORS["date_accuracy"], report["date_errors"]

@@ -51,6 +51,7 @@ HEDGE_FACTOR = 0.45
 DOCUMENT_LIST_FACTOR = 0.95
 NO_LIST_FACTOR = 0.6
 NEW_ENTITY_FACTOR = 0.75
+COREFERENCE_FACTOR = 0.8
 NO_COUNTRY_FACTOR = 0.7
 FAR_FACTOR = 0.85
 FAR_WORDS = 20
@@ -102,6 +103,7 @@ class SentenceContext:
     places: PlaceFinder
     document_list: str | None
     published: PartialDate | None
+    antecedent: Mention | None = None  # the entity last named before this sentence
 
 
 def _segments(folded: str, pack: LanguagePack) -> list[tuple[int, int]]:
@@ -237,13 +239,23 @@ def sentence_events(
         kind = trigger.kind
         segment = _segment_of(start, segments)
         in_segment = [m for m in mentions if segment[0] <= m.start < segment[1]]
-        subjects: list[tuple[int, int, str, tuple[str, ...], str | None]] = [
-            (m.start, m.end, m.text, m.entity_ids, None) for m in in_segment
+        subjects: list[tuple[int, int, str, tuple[str, ...], str | None, float]] = [
+            (m.start, m.end, m.text, m.entity_ids, None, 1.0) for m in in_segment
         ]
         if not subjects:
             for a, b in _org_candidates(text, segment, pack):
                 if not any(_distance((a, b), (r.start, r.end)) == 0 for r in refs):
-                    subjects.append((a, b, text[a:b], (), text[a:b]))
+                    subjects.append((a, b, text[a:b], (), text[a:b], NEW_ENTITY_FACTOR))
+        if not subjects and ctx.antecedent is not None:
+            # "The company", "selskabet", "het bedrijf": the entity named just before.
+            for head in pack.org_heads.finditer(folded, segment[0], segment[1]):
+                if _CAPITALISED.match(text, head.end()):
+                    continue
+                a, b = head.span()
+                subjects.append(
+                    (a, b, text[a:b], ctx.antecedent.entity_ids, None, COREFERENCE_FACTOR)
+                )
+                break
         if not subjects:
             continue
         list_id: str | None = None
@@ -288,10 +300,8 @@ def sentence_events(
         date = min(usable, key=lambda t: _distance((t.start, t.end), (start, end)), default=None)
         if kind is EventKind.LISTED:
             date = None  # a statement of membership is not dated by its sentence
-        for a, b, surface, entity_ids, new_name in subjects:
-            score = confidence
-            if new_name is not None:
-                score *= NEW_ENTITY_FACTOR
+        for a, b, surface, entity_ids, new_name, factor in subjects:
+            score = confidence * factor
             between = folded[min(b, start) : max(a, end)]
             if len(re.findall(r"\w+", between)) > FAR_WORDS:
                 score *= FAR_FACTOR

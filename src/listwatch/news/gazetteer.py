@@ -84,8 +84,8 @@ def _case_rule(name: str, key: str) -> str | None:
     if " " in key or has_han(name):
         return None
     letters = [c for c in name if c.isalpha()]
-    if len(letters) >= 2 and all(c.isupper() for c in letters) and len(letters) <= 6:
-        return "caps"
+    if len(letters) >= 2 and all(c.isupper() for c in letters) and len(letters) <= 3:
+        return "caps"  # a short acronym (DJI, ZTE) is written in capitals; IKEA may be "Ikea"
     if letters and letters[0].isupper():
         return "initial"
     return None

@@ -52,6 +52,7 @@ DATE_TYPES = frozenset(
         "rel_day",  # today / yesterday (``days``)
         "weekday",  # a weekday: the latest on or before publication (``direction: next``)
         "parse",  # handed to dateparser as it is
+        "same_day",  # "the same day", "同日": the date of the event stated just before
     }
 )
 

@@ -214,6 +214,8 @@ class NewsPipeline:
 
         all_events: list[SentenceEvent] = []
         all_mentions: list[Mention] = []
+        antecedent: Mention | None = None
+        last_date: TemporalMention | None = None
         for block in kept:
             mentions = block_mentions[block.index]
             folded = folded_blocks[block.index]
@@ -222,7 +224,7 @@ class NewsPipeline:
                 continue
             block_pack = self._block_pack(block, pack, folded)
             lists, places = self.finders(block_pack)
-            ctx = SentenceContext(block_pack, lists, places, None, document.published)
+            ctx = SentenceContext(block_pack, lists, places, None, document.published, antecedent)
             previous: tuple[str, str, bool] | None = None
             for s_start, s_end in split_sentences(block.text, block_pack):
                 s_text = block.text[s_start:s_end]
@@ -232,7 +234,10 @@ class NewsPipeline:
                     for m in mentions
                     if s_start <= m.start and m.end <= s_end
                 ]
+                ctx.antecedent = antecedent
                 events = sentence_events(s_text, s_folded, block.start + s_start, inside, ctx)
+                if inside:
+                    antecedent = inside[-1]
                 events = [e for e in events if not e.negated]
                 if previous is not None and not previous[2]:
                     undated = [
@@ -244,6 +249,21 @@ class NewsPipeline:
                             if donor is not None:
                                 event.date = donor
                                 event.date_source = "context"
+                for event in events:
+                    date = event.date
+                    if date is not None and date.type == "same_day" and date.date is None:
+                        if last_date is not None and last_date.date is not None:
+                            event.date = TemporalMention(
+                                date.text,
+                                date.start,
+                                date.end,
+                                date.type,
+                                last_date.date,
+                                None,
+                                "anaphora",
+                            )
+                    if event.date is not None and event.date.date is not None:
+                        last_date = event.date
                 all_events += events
                 previous = (s_text, s_folded, bool(events))
         self._settle_document_list(all_events, weighted_refs)
