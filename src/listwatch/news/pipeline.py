@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from listwatch.news.clean import Block, classify_blocks
@@ -251,17 +251,13 @@ class NewsPipeline:
                                 event.date_source = "context"
                 for event in events:
                     date = event.date
-                    if date is not None and date.type == "same_day" and date.date is None:
-                        if last_date is not None and last_date.date is not None:
-                            event.date = TemporalMention(
-                                date.text,
-                                date.start,
-                                date.end,
-                                date.type,
-                                last_date.date,
-                                None,
-                                "anaphora",
-                            )
+                    if (
+                        date is not None
+                        and date.type == "same_day"
+                        and date.date is None
+                        and last_date is not None
+                    ):
+                        event.date = replace(date, date=last_date.date, method="anaphora")
                     if event.date is not None and event.date.date is not None:
                         last_date = event.date
                 all_events += events
