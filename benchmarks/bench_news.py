@@ -216,7 +216,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "baseline_rate": baseline_rate,
     }
     body = (
-        "## news\n\n"
+        "## News\n\n"
         "End-to-end extraction on one core (`python -m benchmarks.bench_news`): a generated "
         f"corpus of {len(corpus):,} articles (about {round(size):,} characters each; en, nl, da, "
         "de, fr; headline, general news, one to three paragraphs about listed companies, "
