@@ -45,8 +45,11 @@ def build_registry(directory: Path) -> tuple[str, list[str]]:
     from listwatch.registry.db import Registry
 
     db = str(directory / "registry.db")
+    from listwatch.screening.index import open_index
+
     registry = Registry(db)
     loaded = load_sample_lists(registry)
+    open_index(registry)  # built once here, as `listwatch serve` does before its workers
     registry.dispose()
     return db, loaded
 

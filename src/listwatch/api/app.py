@@ -63,6 +63,8 @@ def create_app(settings: ServerSettings | None = None, registry: Registry | None
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         stop = asyncio.Event()
         task = None
+        # Load the screening index now rather than on the first query.
+        warm = asyncio.create_task(asyncio.to_thread(_warm_up, app.state.screening))
         if settings.deliver_alerts:
             from listwatch.alerts.delivery import DeliveryPolicy
             from listwatch.alerts.worker import run_forever
@@ -78,6 +80,7 @@ def create_app(settings: ServerSettings | None = None, registry: Registry | None
             yield
         finally:
             stop.set()
+            warm.cancel()
             if task is not None:
                 with contextlib.suppress(asyncio.CancelledError, TimeoutError):
                     await asyncio.wait_for(task, timeout=settings.webhook_timeout + 5)
@@ -108,6 +111,13 @@ def create_app(settings: ServerSettings | None = None, registry: Registry | None
     )
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
+
+
+def _warm_up(screening: ScreeningService) -> None:
+    try:
+        screening.screener()
+    except Exception:
+        log.exception("loading the screening index failed; queries will try again")
 
 
 def _include_routers(app: FastAPI) -> None:

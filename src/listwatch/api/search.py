@@ -14,6 +14,7 @@ remembered descriptions.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import threading
 import time
 from dataclasses import dataclass
@@ -24,6 +25,8 @@ from sqlalchemy.orm import Session
 if TYPE_CHECKING:
     from listwatch.registry.db import Registry
     from listwatch.screening.screen import Hit, Query, Screener
+
+log = logging.getLogger("listwatch.server")
 
 #: Query types accepted by the API and the UI, mapped to FollowTheMoney schema names.
 TYPES = {
@@ -77,37 +80,68 @@ def data_version(session: Session) -> tuple[Any, ...]:
 
 
 class ScreeningService:
-    """The screening index of one registry, refreshed when the registry changes."""
+    """The screening index of one registry, refreshed when the registry changes.
 
-    def __init__(self, registry: Registry, refresh_seconds: float = 2.0) -> None:
+    The first query loads the index; later checks run in a background thread while
+    queries go on with the current index, except right after a write through this server,
+    when the next query waits for the fresh one.
+    """
+
+    def __init__(self, registry: Registry, refresh_seconds: float = 5.0) -> None:
         self.registry = registry
         self.refresh_seconds = refresh_seconds
         self._snapshot: _Snapshot | None = None
         self._lock = threading.Lock()
+        self._refreshing = False
         self._descriptions: dict[tuple[Any, ...], _Description] = {}
 
     def invalidate(self) -> None:
-        """Re-check the registry on the next query (after a write through this server)."""
+        """Make the next query wait for a fresh index (after a write through this server)."""
         with self._lock:
-            if self._snapshot is not None:
-                self._snapshot.checked = 0.0
+            self._snapshot = None
             self._descriptions = {}
 
     def screener(self) -> Screener:
-        """A screener on an index no older than ``refresh_seconds``."""
+        """The current screener; a check for changes starts when it is older than allowed."""
+        return self._current().screener
+
+    def _current(self) -> _Snapshot:
         snapshot = self._snapshot
-        now = time.monotonic()
-        if snapshot is not None and now - snapshot.checked < self.refresh_seconds:
-            return snapshot.screener
-        with self._lock:
-            snapshot = self._snapshot
-            if snapshot is not None and now - snapshot.checked < self.refresh_seconds:
-                return snapshot.screener
-            screener, version = self._load()
-            if snapshot is None or version != snapshot.version:
-                self._descriptions = {}
-            self._snapshot = _Snapshot(screener, time.monotonic(), version)
-            return screener
+        if snapshot is None:
+            with self._lock:
+                if self._snapshot is None:
+                    self._install(*self._load())
+                assert self._snapshot is not None
+                return self._snapshot
+        if time.monotonic() - snapshot.checked >= self.refresh_seconds:
+            with self._lock:
+                start = not self._refreshing
+                self._refreshing = True
+            if start:
+                threading.Thread(
+                    target=self._refresh, name="screening-refresh", daemon=True
+                ).start()
+        return snapshot
+
+    def _refresh(self) -> None:
+        try:
+            loaded = self._load()
+            with self._lock:
+                self._install(*loaded)
+        except Exception:
+            log.exception("refreshing the screening index failed; keeping the current one")
+            with self._lock:
+                if self._snapshot is not None:
+                    self._snapshot.checked = time.monotonic()
+        finally:
+            with self._lock:
+                self._refreshing = False
+
+    def _install(self, screener: Screener, version: tuple[Any, ...]) -> None:
+        previous = self._snapshot
+        if previous is not None and previous.version != version:
+            self._descriptions = {}
+        self._snapshot = _Snapshot(screener, time.monotonic(), version)
 
     def _load(self) -> tuple[Screener, tuple[Any, ...]]:
         from listwatch.registry.entities import canonical_map
@@ -128,10 +162,11 @@ class ScreeningService:
         """Hits for one query, with statuses as of ``as_of`` (and duties for ``role``)."""
         from listwatch.screening.screen import describe
 
-        hits = self.screener().match(query)
+        snapshot = self._current()
+        hits = snapshot.screener.match(query)
         missing = []
         for hit in hits:
-            known = self._descriptions.get((hit.entity_id, as_of, known_at, role))
+            known = self._descriptions.get((hit.entity_id, as_of, known_at, role, snapshot.version))
             if known is None:
                 missing.append(hit)
                 continue
@@ -145,7 +180,8 @@ class ScreeningService:
             if len(descriptions) > MAX_DESCRIPTIONS:
                 descriptions.clear()
             for hit in missing:
-                descriptions[(hit.entity_id, as_of, known_at, role)] = _Description(
+                key = (hit.entity_id, as_of, known_at, role, snapshot.version)
+                descriptions[key] = _Description(
                     hit.name, hit.schema, hit.country, hit.statuses, hit.obligations
                 )
         return hits

@@ -62,6 +62,11 @@ def serve_command(
         flush=True,
     )
     if workers > 1:
+        # Build (or bring up to date) the screening index once, before the workers load it.
+        from listwatch.screening.index import open_index
+
+        with user_errors():
+            open_index(registry)
         registry.dispose()
         os.environ["LISTWATCH_DB"] = registry.url
         os.environ["LISTWATCH_OPEN_READS"] = str(settings.open_reads).lower()
