@@ -25,6 +25,7 @@ COMMAND_MODULES = (
     "listwatch.cli.screening",
     "listwatch.cli.news",
     "listwatch.cli.sources",
+    "listwatch.cli.scale",
 )
 
 
