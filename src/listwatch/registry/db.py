@@ -127,6 +127,24 @@ def _setup_lock(engine: Engine, url: str) -> Iterator[None]:
         yield
 
 
+def lock_writers(session: Session, name: str) -> None:
+    """Serialise, across processes, the transactions that write ``name`` until this one ends.
+
+    Writers that read before they write (a snapshot diff, clustering news, a review
+    decision) would otherwise both act on the same state. PostgreSQL: a transaction-level
+    advisory lock keyed on ``name``. SQLite has one writer at a time: its write lock is
+    taken now, before the transaction reads anything.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        import hashlib
+
+        digest = hashlib.blake2b(name.encode("utf-8"), digest_size=8).digest()
+        key = int.from_bytes(digest, "big", signed=True)
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+    else:
+        session.execute(text("UPDATE meta SET value = value WHERE 1 = 0"))
+
+
 class Registry:
     """A handle on one registry database: engine, sessions and first-use set-up."""
 
