@@ -313,6 +313,7 @@ def test_consolidated_csv_2025_has_the_cmic_list(new_registry: Any, lists_dir: P
     # The CMIC entries carry their own listing date: designated on it, not "not later than".
     assert result.events["us-ofac-ns-cmic"] == {"designated": 68}
     code, out, _ = run_cli(registry.url, "history", "DJI", "--json")
+    assert code == 0
     lists = {item["list"]: item for item in json.loads(out)["lists"]}
     assert lists["us-ofac-ns-cmic"]["intervals"][0]["from"] == "2021-12-16"
     # The curated listing and the official file's entry corroborate each other.

@@ -43,6 +43,7 @@ from listwatch.sources.errors import SourceError
 from listwatch.sources.ftm import IDENTIFIER_PROPS
 
 FORMAT_VERSION = 1
+BATCH = 1000
 DATASET = "listwatch"
 _NAME_PROPS = {
     "primary": "name",
@@ -75,7 +76,10 @@ class _Writer:
     def __init__(self, handle: IO[str]) -> None:
         from followthemoney import model
 
+        from listwatch.sources.normalize import known_country_codes
+
         self.model = model
+        self.country_codes = known_country_codes()
         self.handle = handle
         self.counts: dict[str, int] = {}
 
@@ -88,11 +92,19 @@ class _Writer:
         proxy = self.model.make_entity(schema)
         proxy.id = entity_id
         for prop, values in props.items():
-            if prop not in proxy.schema.properties:
+            spec = proxy.schema.properties.get(prop)
+            if spec is None:
                 continue
             for value in values if isinstance(values, list) else [values]:
-                if value is not None and value != "":
-                    proxy.add(prop, str(value), quiet=True)
+                if value is None or value == "":
+                    continue
+                if spec.type.name == "country":
+                    # Codes are checked against the known ones here; FtM's own lookup of
+                    # free-text country names is slow and the text stays in the record.
+                    if str(value) in self.country_codes:
+                        proxy.add(prop, str(value), cleaned=True)
+                    continue
+                proxy.add(prop, str(value), quiet=True)
         data = proxy.to_dict()
         data["datasets"] = [DATASET]
         data["listwatch"] = {"version": FORMAT_VERSION, **record}
@@ -212,7 +224,7 @@ def _export_entities(session: Session, writer: _Writer) -> None:
     )
     for entity in session.scalars(query).yield_per(500):
         props: dict[str, list[Any]] = {
-            k: v
+            k: list(v)
             for k, v in (entity.properties or {}).items()
             if not k.startswith("_") and isinstance(v, list)
         }
@@ -354,23 +366,47 @@ def _lines(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
 
 
 class _Restorer:
-    """Applies an export to a registry, skipping what it already holds."""
+    """Applies an export to a registry, skipping what it already holds; writes in batches."""
 
     def __init__(self, session: Session) -> None:
         self.session = session
-        self.documents: dict[str, int] = dict(
-            (sha, doc_id) for doc_id, sha in session.execute(select(Document.id, Document.sha256))
-        )
+        self.documents: dict[str, int] = {
+            sha: doc_id for doc_id, sha in session.execute(select(Document.id, Document.sha256))
+        }
+        self.entity_ids: set[str] = set(session.scalars(select(Entity.id)))
+        self.event_keys: dict[str, int] = {
+            str(key): event_id
+            for event_id, key in session.execute(
+                select(Event.id, Event.key).where(Event.key.is_not(None))
+            )
+        }
+        self.unkeyed: dict[tuple[Any, ...], int] = {
+            (r.entity_id, r.kind, r.recorded_at, r.valid_date, r.origin, r.summary): r.id
+            for r in session.execute(
+                select(
+                    Event.id,
+                    Event.entity_id,
+                    Event.kind,
+                    Event.recorded_at,
+                    Event.valid_date,
+                    Event.origin,
+                    Event.summary,
+                ).where(Event.key.is_(None))
+            )
+        }
         self.imports: dict[int, int] = {}
         self.events: dict[int, int] = {}
+        self.pending_entities: list[dict[str, Any]] = []
+        self.pending_events: list[dict[str, Any]] = []
         self.deferred_relations: list[tuple[str, dict[str, Any]]] = []
         self.deferred_merges: list[tuple[str, dict[str, Any]]] = []
         self.deferred_records: list[tuple[str, dict[str, Any]]] = []
         self.deferred_reviews: list[tuple[int, dict[str, Any]]] = []
         self.added: dict[str, int] = {}
 
-    def count(self, what: str) -> None:
-        self.added[what] = self.added.get(what, 0) + 1
+    def count(self, what: str, number: int = 1) -> None:
+        if number:
+            self.added[what] = self.added.get(what, 0) + number
 
     def document(self, record: dict[str, Any]) -> None:
         if record["sha256"] in self.documents:
@@ -420,21 +456,23 @@ class _Restorer:
         self.imports[record["local_id"]] = existing
 
     def entity(self, record: dict[str, Any]) -> None:
+        self.deferred_relations += [(record["id"], r) for r in record["relations"]]
+        self.deferred_merges += [(record["id"], m) for m in record["merges"]]
+        self.deferred_records += [(record["id"], s) for s in record["source_records"]]
+        if record["id"] in self.entity_ids:
+            self._update_entity(record)
+            return
+        self.entity_ids.add(record["id"])
+        self.pending_entities.append(record)
+        if len(self.pending_entities) >= BATCH:
+            self.flush_entities()
+
+    def _update_entity(self, record: dict[str, Any]) -> None:
+        """An entity the registry already has: add what it lacks (curated ones stay as they are)."""
+        self.flush_entities()
         entity = self.session.get(Entity, record["id"])
-        if entity is None:
-            entity = Entity(
-                id=record["id"],
-                schema=record["schema"],
-                name=record["name"],
-                country=record["country"],
-                properties=record["properties"] or {},
-                origin=record["origin"],
-                review_state=record["review_state"],
-                created_at=_stamp(record["created_at"]),
-            )
-            self.session.add(entity)
-            self.count("entities")
-        elif entity.origin != "curated":
+        assert entity is not None
+        if entity.origin != "curated":
             entity.schema, entity.name, entity.country = (
                 record["schema"],
                 record["name"],
@@ -443,152 +481,193 @@ class _Restorer:
             entity.properties = record["properties"] or {}
         have = {(n.name, n.kind) for n in entity.names}
         for name in record["names"]:
-            if (name["name"], name["kind"]) in have:
-                continue
-            have.add((name["name"], name["kind"]))
-            entity.names.append(
-                EntityName(
-                    name=name["name"],
-                    folded=_fold(name["name"]),
-                    kind=name["kind"],
-                    lang=name["lang"],
-                    script=name.get("script") or script_of(name["name"]),
-                    origin=name["origin"],
-                )
-            )
+            if (name["name"], name["kind"]) not in have:
+                have.add((name["name"], name["kind"]))
+                entity.names.append(EntityName(**_name_row(name)))
         known = {(i.scheme, i.value) for i in entity.identifiers}
         for identifier in record["identifiers"]:
             if (identifier["scheme"], identifier["value"]) not in known:
                 known.add((identifier["scheme"], identifier["value"]))
-                entity.identifiers.append(
-                    Identifier(
-                        scheme=identifier["scheme"],
-                        value=identifier["value"],
-                        origin=identifier["origin"],
-                    )
-                )
-        self.deferred_relations += [(record["id"], r) for r in record["relations"]]
-        self.deferred_merges += [(record["id"], m) for m in record["merges"]]
-        self.deferred_records += [(record["id"], s) for s in record["source_records"]]
+                entity.identifiers.append(Identifier(**identifier))
+        self.session.flush()
+
+    def flush_entities(self) -> None:
+        if not self.pending_entities:
+            return
+        session = self.session
+        rows, names, identifiers = [], [], []
+        for record in self.pending_entities:
+            rows.append(
+                {
+                    "id": record["id"],
+                    "schema": record["schema"],
+                    "name": record["name"],
+                    "country": record["country"],
+                    "properties": record["properties"] or {},
+                    "origin": record["origin"],
+                    "review_state": record["review_state"],
+                    "created_at": _stamp(record["created_at"]),
+                }
+            )
+            names += [{"entity_id": record["id"], **_name_row(n)} for n in record["names"]]
+            identifiers += [{"entity_id": record["id"], **i} for i in record["identifiers"]]
+        session.execute(insert(_table(Entity)), rows)
+        if names:
+            session.execute(insert(_table(EntityName)), names)
+        if identifiers:
+            session.execute(insert(_table(Identifier)), identifiers)
+        self.count("entities", len(rows))
+        self.pending_entities = []
 
     def event(self, number: int, record: dict[str, Any]) -> None:
-        session = self.session
-        existing = None
         if record["key"] is not None:
-            existing = session.scalar(select(Event.id).where(Event.key == record["key"]))
+            existing = self.event_keys.get(record["key"])
         else:
-            existing = session.scalar(
-                select(Event.id).where(
-                    Event.entity_id == record["entity"],
-                    Event.kind == record["kind"],
-                    Event.recorded_at == _stamp(record["recorded_at"]),
-                    Event.valid_date == _date(record["valid_date"]),
-                    Event.origin == record["origin"],
-                    Event.summary == record["summary"]
-                    if record["summary"] is not None
-                    else Event.summary.is_(None),
+            existing = self.unkeyed.get(
+                (
+                    record["entity"],
+                    record["kind"],
+                    _stamp(record["recorded_at"]),
+                    _date(record["valid_date"]),
+                    record["origin"],
+                    record["summary"],
                 )
             )
         if existing is not None:
             self.events[record["local_id"]] = existing
             return
-        if session.get(Entity, record["entity"]) is None:
+        if record["entity"] not in self.entity_ids:
             raise SourceError(
                 "export",
                 f"event {record['local_id']}: unknown entity {record['entity']!r}",
                 line=number,
             )
         supersedes = record["supersedes"]
-        event = Event(
-            key=record["key"],
-            entity_id=record["entity"],
-            list_id=record["list"],
-            kind=record["kind"],
-            valid_date=_date(record["valid_date"]),
-            valid_precision=record["valid_precision"],
-            date_qualifier=record["date_qualifier"],
-            announced_date=_date(record["announced_date"]),
-            recorded_at=_stamp(record["recorded_at"]),
-            origin=record["origin"],
-            initial_review=record["initial_review"],
-            confidence=record["confidence"],
-            supersedes_id=self.events.get(supersedes) if supersedes is not None else None,
-            import_id=self.imports.get(record["import"]) if record["import"] is not None else None,
-            summary=record["summary"],
-            details=record["details"] or {},
-        )
-        for span in record["evidence"]:
-            event.evidence.append(
-                Evidence(
-                    document_id=self.documents[span["document"]],
-                    locator=span["locator"],
-                    text=span["text"],
-                    start=span["start"],
-                    end=span["end"],
-                    recorded_at=_stamp(span["recorded_at"]),
-                )
+        if supersedes is not None and supersedes not in self.events:
+            self.flush_events()
+        self.pending_events.append(record)
+        if len(self.pending_events) >= BATCH:
+            self.flush_events()
+
+    def flush_events(self) -> None:
+        self.flush_entities()
+        if not self.pending_events:
+            return
+        rows = []
+        for record in self.pending_events:
+            supersedes, origin_import = record["supersedes"], record["import"]
+            rows.append(
+                {
+                    "key": record["key"],
+                    "entity_id": record["entity"],
+                    "list_id": record["list"],
+                    "kind": record["kind"],
+                    "valid_date": _date(record["valid_date"]),
+                    "valid_precision": record["valid_precision"],
+                    "date_qualifier": record["date_qualifier"],
+                    "announced_date": _date(record["announced_date"]),
+                    "recorded_at": _stamp(record["recorded_at"]),
+                    "origin": record["origin"],
+                    "initial_review": record["initial_review"],
+                    "confidence": record["confidence"],
+                    "supersedes_id": self.events.get(supersedes)
+                    if supersedes is not None
+                    else None,
+                    "import_id": self.imports.get(origin_import)
+                    if origin_import is not None
+                    else None,
+                    "summary": record["summary"],
+                    "details": record["details"] or {},
+                }
             )
-        session.add(event)
-        session.flush()
-        self.events[record["local_id"]] = event.id
-        self.deferred_reviews += [(event.id, r) for r in record["reviews"]]
-        self.count("events")
+        table = _table(Event)
+        ids = (
+            self.session.execute(
+                insert(table).returning(table.c.id, sort_by_parameter_order=True), rows
+            )
+            .scalars()
+            .all()
+        )
+        evidence = []
+        for record, event_id in zip(self.pending_events, ids, strict=True):
+            self.events[record["local_id"]] = event_id
+            if record["key"] is not None:
+                self.event_keys[record["key"]] = event_id
+            self.deferred_reviews += [(event_id, r) for r in record["reviews"]]
+            evidence += [
+                {
+                    "event_id": event_id,
+                    "document_id": self.documents[span["document"]],
+                    "locator": span["locator"],
+                    "text": span["text"],
+                    "start": span["start"],
+                    "end": span["end"],
+                    "recorded_at": _stamp(span["recorded_at"]),
+                }
+                for span in record["evidence"]
+            ]
+        if evidence:
+            self.session.execute(insert(_table(Evidence)), evidence)
+        self.count("events", len(rows))
+        self.pending_events = []
 
     def finish(self) -> None:
         session = self.session
-        session.flush()
+        self.flush_events()
+        present = {
+            (r[0], r[1], r[2])
+            for r in session.execute(select(Relation.subject_id, Relation.object_id, Relation.kind))
+        }
+        relations = []
         for subject, rel in self.deferred_relations:
-            exists = session.scalar(
-                select(Relation.id).where(
-                    Relation.subject_id == subject,
-                    Relation.object_id == rel["object"],
-                    Relation.kind == rel["kind"],
-                )
+            key = (subject, rel["object"], rel["kind"])
+            if key in present or rel["object"] not in self.entity_ids:
+                continue
+            present.add(key)
+            relations.append(
+                {
+                    "subject_id": subject,
+                    "object_id": rel["object"],
+                    "kind": rel["kind"],
+                    "document_id": self.documents.get(rel["document"]) if rel["document"] else None,
+                    "note": rel["note"],
+                }
             )
-            if exists is None and session.get(Entity, rel["object"]) is not None:
-                session.add(
-                    Relation(
-                        subject_id=subject,
-                        object_id=rel["object"],
-                        kind=rel["kind"],
-                        document_id=self.documents.get(rel["document"])
-                        if rel["document"]
-                        else None,
-                        note=rel["note"],
-                    )
-                )
-                self.count("relations")
-        for source, item in self.deferred_records:
-            row = session.scalar(
-                select(SourceRecord).where(
-                    SourceRecord.source == item["source"],
-                    SourceRecord.list_id == item["list"],
-                    SourceRecord.record_key == item["key"],
-                )
+        if relations:
+            session.execute(insert(_table(Relation)), relations)
+            self.count("relations", len(relations))
+        stored = {
+            (r[0], r[1], r[2])
+            for r in session.execute(
+                select(SourceRecord.source, SourceRecord.list_id, SourceRecord.record_key)
             )
-            if row is None:
-                session.add(
-                    SourceRecord(
-                        source=item["source"],
-                        list_id=item["list"],
-                        record_key=item["key"],
-                        entity_id=source,
-                        content_hash=item["hash"],
-                        present=item["present"],
-                        first_import_id=self.imports[item["first_import"]],
-                        last_import_id=self.imports[item["last_import"]],
-                    )
-                )
-                self.count("source_records")
-        rows = []
+        }
+        records = [
+            {
+                "source": item["source"],
+                "list_id": item["list"],
+                "record_key": item["key"],
+                "entity_id": entity_id,
+                "content_hash": item["hash"],
+                "present": item["present"],
+                "first_import_id": self.imports[item["first_import"]],
+                "last_import_id": self.imports[item["last_import"]],
+            }
+            for entity_id, item in self.deferred_records
+            if (item["source"], item["list"], item["key"]) not in stored
+        ]
+        if records:
+            session.execute(insert(_table(SourceRecord)), records)
+            self.count("source_records", len(records))
         existing = {
             (m.source_id, m.target_id, m.created_at) for m in session.scalars(select(EntityMerge))
         }
+        merges = []
         for source, merge in self.deferred_merges:
             created = _stamp(merge["created_at"])
             if (source, merge["target"], created) in existing:
                 continue
-            rows.append(
+            merges.append(
                 {
                     "source_id": source,
                     "target_id": merge["target"],
@@ -599,9 +678,9 @@ class _Restorer:
                     "undo_reason": merge["undo_reason"],
                 }
             )
-        if rows:
-            session.execute(insert(cast(Table, EntityMerge.__table__)), rows)
-            self.added["merges"] = len(rows)
+        if merges:
+            session.execute(insert(_table(EntityMerge)), merges)
+            self.count("merges", len(merges))
         for event_id, review in self.deferred_reviews:
             confirmed = review["confirmed_by"]
             session.add(
@@ -616,6 +695,21 @@ class _Restorer:
             )
             self.count("reviews")
         session.flush()
+
+
+def _table(model: Any) -> Table:
+    return cast(Table, model.__table__)
+
+
+def _name_row(name: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "name": name["name"],
+        "folded": _fold(name["name"]),
+        "kind": name["kind"],
+        "lang": name["lang"],
+        "script": name.get("script") or script_of(name["name"]),
+        "origin": name["origin"],
+    }
 
 
 def _fold(name: str) -> str:
@@ -653,5 +747,6 @@ def restore(
                 progress(min(total, number * 200), total)
         restorer.finish()
     result.events = {"registry": dict(sorted(restorer.added.items()))}
+    result.entities_created = restorer.added.get("entities", 0)
     result.seconds = round(time.perf_counter() - started, 3)
     return result

@@ -129,6 +129,11 @@ def _country_table() -> dict[str, str]:
     return table
 
 
+def known_country_codes() -> frozenset[str]:
+    """Every country code :func:`country_code` can return."""
+    return frozenset(_country_table().values())
+
+
 @cache
 def country_code(name: str) -> str | None:
     """The code FollowTheMoney uses for a country name or code (``Iran`` → ``ir``), if known.
