@@ -15,6 +15,7 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
 import listwatch
+from listwatch.api.cache import ResultCache
 from listwatch.api.errors import install_error_handlers
 from listwatch.api.limits import BodyLimitMiddleware, SecurityHeadersMiddleware
 from listwatch.api.newsdesk import NewsService
@@ -97,6 +98,7 @@ def create_app(settings: ServerSettings | None = None, registry: Registry | None
     app.state.registry = registry
     app.state.settings = settings
     app.state.screening = ScreeningService(registry)
+    app.state.results = ResultCache(registry)
     app.state.news = NewsService()
     install_error_handlers(app)
     _include_routers(app)

@@ -45,6 +45,12 @@ RegistryDep = Annotated[Registry, Depends(get_registry)]
 SettingsDep = Annotated[ServerSettings, Depends(get_settings)]
 
 
+def registry_changed(app: Any) -> None:
+    """Drop what the server keeps about the registry, after a write made through it."""
+    app.state.screening.invalidate()
+    app.state.results.clear()
+
+
 def token_from_request(
     request: Request, credentials: HTTPAuthorizationCredentials | None
 ) -> TokenInfo | None:

@@ -300,13 +300,21 @@ MEMBER_FILTERS: dict[str, frozenset[Status]] = {
 }
 
 
+@dataclass(frozen=True)
+class MemberRow:
+    """An entity's short form and its status on a list."""
+
+    entity: dict[str, Any]
+    status: StatusResult
+
+
 def list_members(
     session: Session,
     list_id: str,
     as_of: dt.date,
     known_at: dt.date | None = None,
     which: str = "current",
-) -> list[tuple[Entity, StatusResult]]:
+) -> list[MemberRow]:
     """Each entity's status on a list at ``as_of`` (merged records folded together)."""
     wanted = MEMBER_FILTERS[which]
     touched = set(
@@ -323,27 +331,29 @@ def list_members(
     for source, target in mapping.items():
         members_of[target].add(source)
     targets = {mapping.get(e, e) for e in touched}
-    ids = sorted({t for t in targets} | {m for t in targets for m in members_of.get(t, set())})
+    ids = sorted(set(targets) | {m for t in targets for m in members_of.get(t, set())})
     per_target: dict[str, list[EventView]] = defaultdict(list)
     for start in range(0, len(ids), _CHUNK):
         for event in load_events(session, ids[start : start + _CHUNK], list_id, known_at):
             per_target[mapping.get(event.entity_id, event.entity_id)].append(event)
-    results: list[tuple[str, StatusResult]] = []
+    results: dict[str, StatusResult] = {}
     for target, events in per_target.items():
         events.sort(key=lambda e: e.sort_key)
         result = fold_status(events, target, list_id, as_of, known_at)
         if result.status in wanted:
-            results.append((target, result))
-    entities = {
-        e.id: e
-        for start in range(0, len(results), _CHUNK)
-        for e in session.scalars(
-            select(Entity).where(Entity.id.in_([t for t, _ in results[start : start + _CHUNK]]))
-        )
-    }
-    out = [(entities[t], r) for t, r in results if t in entities]
-    out.sort(key=lambda item: (item[0].name.casefold(), item[0].id))
-    return out
+            results[target] = result
+    chosen = sorted(results)
+    rows: list[MemberRow] = []
+    for start in range(0, len(chosen), _CHUNK):
+        for entity_id, schema, name, country in session.execute(
+            select(Entity.id, Entity.schema, Entity.name, Entity.country).where(
+                Entity.id.in_(chosen[start : start + _CHUNK])
+            )
+        ):
+            summary = {"id": entity_id, "schema": schema, "name": name, "country": country}
+            rows.append(MemberRow(summary, results[entity_id]))
+    rows.sort(key=lambda row: (row.entity["name"].casefold(), row.entity["id"]))
+    return rows
 
 
 def documents_page(

@@ -20,7 +20,7 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy.orm import Session
+from listwatch.api.cache import data_version
 
 if TYPE_CHECKING:
     from listwatch.registry.db import Registry
@@ -58,25 +58,6 @@ class _Description:
     country: str | None
     statuses: list[dict[str, Any]]
     obligations: list[dict[str, Any]]
-
-
-def data_version(session: Session) -> tuple[Any, ...]:
-    """What statuses depend on: the newest event, review, evidence and merge decision."""
-    from sqlalchemy import func, select
-
-    from listwatch.registry.models import EntityMerge, Event, Evidence, Review
-
-    return tuple(
-        session.execute(
-            select(
-                select(func.max(Event.id)).scalar_subquery(),
-                select(func.max(Review.id)).scalar_subquery(),
-                select(func.max(Evidence.id)).scalar_subquery(),
-                select(func.max(EntityMerge.id)).scalar_subquery(),
-                select(func.count(EntityMerge.undone_at)).scalar_subquery(),
-            )
-        ).one()
-    )
 
 
 class ScreeningService:

@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from listwatch.api import queries
+from listwatch.api.deps import registry_changed
 from listwatch.api.errors import ApiError, error_response
 from listwatch.api.tokens import authenticate
 from listwatch.registry.db import Registry, RegistryError
@@ -301,6 +302,7 @@ def list_page(
     date_to: Annotated[str | None, Query(alias="to", max_length=20)] = None,
 ) -> HTMLResponse:
     """Members of a list as of a date, and the changes between two dates."""
+    from listwatch.api.routes.lists import members_of
     from listwatch.registry.status import diff
 
     _read_gate(request)
@@ -317,11 +319,11 @@ def list_page(
         if restriction is None:
             raise PageError(404, f"No list {list_id!r}.")
         info = queries.list_detail(restriction, queries.list_counts(session))
-        members = queries.list_members(session, list_id, day, known, status)
+        members = members_of(request, list_id, day, known, status)
         first = (page - 1) * MEMBERS_PER_PAGE
         shown = [
-            {"entity": queries.entity_summary(e), "status": r.to_dict()}
-            for e, r in members[first : first + MEMBERS_PER_PAGE]
+            {"entity": m.entity, "status": m.status.to_dict()}
+            for m in members[first : first + MEMBERS_PER_PAGE]
         ]
         changes = diff(session, list_id, start, end, known)
         names = queries.entity_names(session, (c.entity_id for c in changes))
@@ -405,6 +407,7 @@ def review_submit(
         result = record_review(_registry(request), event_id, decision, reason, f"token:{user.name}")
     except ApiError as exc:
         raise PageError(exc.status, exc.message) from None
+    registry_changed(request.app)
     target = _local(back, "/review")
     joiner = "&" if "?" in target else "?"
     return RedirectResponse(f"{target}{joiner}done={event_id}&state={result['state']}", 303)

@@ -16,6 +16,7 @@ from listwatch.api.deps import (
     SettingsDep,
     page_of,
     read_access,
+    registry_changed,
     require_scope,
 )
 from listwatch.api.errors import COMMON_ERRORS, NOT_FOUND, ApiError
@@ -113,7 +114,7 @@ def submit_documents(request: Request, documents: list[Any]) -> tuple[dict[str, 
             "documents": stored,
             "events": queries.event_dicts(session, views),
         }
-    request.app.state.screening.invalidate()
+    registry_changed(request.app)
     return body, bool(report.documents)
 
 

@@ -19,6 +19,7 @@ from listwatch.api.deps import (
     check_day,
     page_of,
     read_access,
+    registry_changed,
     require_scope,
     slice_page,
 )
@@ -146,7 +147,7 @@ def run_import(
             raise ApiError(
                 422, message, details=[{"loc": ["body", "file"], "message": message}]
             ) from None
-    request.app.state.screening.invalidate()
+    registry_changed(request.app)
     body = result.to_dict()
     body["files"] = [name]
     return body

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Depends, Path, Query, Request
 from sqlalchemy import select
 
 from listwatch.api import queries, schemas
@@ -63,6 +63,7 @@ def get_list(list_id: ListId, registry: RegistryDep) -> dict[str, Any]:
 def get_members(
     list_id: ListId,
     registry: RegistryDep,
+    request: Request,
     page: PageDep,
     as_of: Annotated[dt.date | None, Query(description="Date (default: today)")] = None,
     known_at: KnownAt = None,
@@ -76,10 +77,26 @@ def get_members(
     known = check_day(known_at, "known_at")
     with registry.transaction() as session:
         _list(session, list_id)
-        members = queries.list_members(session, list_id, day, known, status)
+        members = members_of(request, list_id, day, known, status)
         chosen = members[page.offset : page.offset + page.limit]
-        items = [{"entity": queries.entity_summary(e), "status": r.to_dict()} for e, r in chosen]
+        items = [{"entity": m.entity, "status": m.status.to_dict()} for m in chosen]
         return page_of(items, len(members), page)
+
+
+def members_of(
+    request: Request, list_id: str, day: Any, known: Any, which: str
+) -> list[queries.MemberRow]:
+    """A list's members on a day, from the server's result cache when it has them."""
+    registry = request.app.state.registry
+
+    def compute() -> list[queries.MemberRow]:
+        with registry.transaction() as session:
+            return queries.list_members(session, list_id, day, known, which)
+
+    found: list[queries.MemberRow] = request.app.state.results.get(
+        ("members", list_id, day, known, which), compute
+    )
+    return found
 
 
 @router.get(

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path
+from fastapi import APIRouter, Depends, Path, Request
 
 from listwatch.api import queries, schemas
-from listwatch.api.deps import RegistryDep, require_scope
+from listwatch.api.deps import RegistryDep, registry_changed, require_scope
 from listwatch.api.errors import COMMON_ERRORS, NOT_FOUND, ApiError, ErrorBody
 from listwatch.api.tokens import TokenInfo
 from listwatch.registry.domain import ReviewState
@@ -74,7 +74,10 @@ def post_review(
     event_id: Annotated[int, Path(ge=1, le=2**62)],
     body: schemas.ReviewIn,
     registry: RegistryDep,
+    request: Request,
     token: Annotated[TokenInfo, Depends(require_scope("review"))],
 ) -> dict[str, Any]:
     """Accept or reject an event (a rejection needs a reason); the decision is appended."""
-    return record_review(registry, event_id, body.decision, body.reason, f"token:{token.name}")
+    result = record_review(registry, event_id, body.decision, body.reason, f"token:{token.name}")
+    registry_changed(request.app)
+    return result
