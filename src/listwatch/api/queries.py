@@ -202,7 +202,13 @@ def _event_query(session: Session, flt: EventFilter) -> Select[Event]:
         query = query.where(Event.valid_date >= flt.date_from)
     if flt.date_to is not None:
         query = query.where(Event.valid_date <= flt.date_to)
-    if flt.review_state is not None:
+    if flt.review_state == ReviewState.PROPOSED.value:
+        # Reviews only accept or reject: a proposed event is one that was never reviewed.
+        query = query.where(
+            Event.initial_review == ReviewState.PROPOSED.value,
+            ~exists().where(Review.event_id == Event.id),
+        )
+    elif flt.review_state is not None:
         query = query.where(current_state_expr() == flt.review_state)
     if flt.origin is not None:
         query = query.where(Event.origin == flt.origin)

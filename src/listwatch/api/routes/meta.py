@@ -9,7 +9,7 @@ from sqlalchemy import text
 
 import listwatch
 from listwatch.api import schemas
-from listwatch.api.deps import RegistryDep, read_access
+from listwatch.api.deps import Page, PageDep, RegistryDep, read_access, slice_page
 
 router = APIRouter(tags=["meta"])
 
@@ -22,12 +22,13 @@ async def health(registry: RegistryDep) -> dict[str, Any]:
     return {"status": "ok", "version": listwatch.__version__, "database": registry.dialect}
 
 
-@router.get("/roles", response_model=list[schemas.RoleOut], dependencies=[Depends(read_access)])
-def roles() -> list[dict[str, Any]]:
+@router.get("/roles", response_model=Page[schemas.RoleOut], dependencies=[Depends(read_access)])
+def roles(page: PageDep) -> dict[str, Any]:
     """Kinds of users whose duties the obligations endpoint evaluates."""
     from listwatch.obligations import load_roles
 
-    return [
+    items = [
         {"id": r.id, "description": r.description, "implies": list(r.implies)}
         for r in load_roles().values()
     ]
+    return slice_page(items, page)
