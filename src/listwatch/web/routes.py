@@ -347,6 +347,7 @@ def list_page(
             "date_to": end,
             "changes": change_rows,
             "change_summary": summary,
+            "can_watch": bool((user := current_user(request)) and user.allows("watch")),
         },
     )
 
