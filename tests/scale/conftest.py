@@ -32,3 +32,7 @@ def spark() -> Iterator[Any]:
     )
     yield session
     session.stop()
+
+
+# The news tests' registry (curated dataset and their test entities) and pipeline.
+from tests.news.conftest import news_registry, pipeline  # noqa: E402, F401
