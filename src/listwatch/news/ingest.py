@@ -21,8 +21,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import exists, select
+from sqlalchemy.orm import Session, aliased
 
 from listwatch.news.documents import NewsDocument
 from listwatch.news.pipeline import DocumentResult, ExtractedEvent, NewsPipeline
@@ -86,17 +86,9 @@ def official_events(
     query = (
         query.where(Event.list_id == list_id) if list_id else query.where(Event.list_id.is_(None))
     )
-    superseded = {
-        row[0]
-        for row in session.execute(
-            select(Event.supersedes_id).where(Event.supersedes_id.is_not(None))
-        )
-    }
-    return [
-        e
-        for e in session.scalars(query)
-        if e.id not in superseded and current_review_state(e) is ReviewState.ACCEPTED
-    ]
+    superseding = aliased(Event)
+    query = query.where(~exists().where(superseding.supersedes_id == Event.id))
+    return [e for e in session.scalars(query) if current_review_state(e) is ReviewState.ACCEPTED]
 
 
 def find_conflict(
