@@ -134,3 +134,34 @@ def test_signature_helpers() -> None:
     assert verify_signature(SECRET, now, body, header)
     assert not verify_signature(SECRET, now - 3600, body, sign(SECRET, now - 3600, body))
     assert not verify_signature(SECRET, "not-a-number", body, header)
+
+
+def test_concurrent_workers_claim_each_item_once(
+    api_registry: Registry, receiver: Receiver
+) -> None:
+    import threading
+
+    with api_registry.transaction() as session:
+        for target in ("xiaomi", "dji", "huawei", "smic"):
+            create_watch(session, "entity", target, webhook_url=receiver.url, secret=SECRET)
+    for target in ("xiaomi", "dji", "huawei", "smic"):
+        official_event(api_registry, target, EventKind.DESIGNATED, "2025-01-07")
+    errors: list[BaseException] = []
+
+    def work() -> None:
+        try:
+            with api_registry.transaction() as session:
+                dispatch(session)
+            deliver_due(api_registry, FAST)
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors
+    deliver_due(api_registry, FAST)
+    keys = [r.headers[IDEMPOTENCY_HEADER] for r in receiver.requests]
+    assert len(keys) == 4 and len(set(keys)) == 4, "each alert delivered exactly once"

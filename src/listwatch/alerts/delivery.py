@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 import httpx
 from sqlalchemy import or_, select
 
-from listwatch.registry.db import Registry
+from listwatch.registry.db import Registry, lock_writers
 from listwatch.registry.models import Alert, OutboxItem, Watch, utcnow
 
 log = logging.getLogger("listwatch.alerts")
@@ -110,6 +110,10 @@ class _Claimed:
 def _claim(registry: Registry, policy: DeliveryPolicy) -> list[_Claimed]:
     now = utcnow()
     with registry.transaction() as session:
+        # SQLite has no SKIP LOCKED: take its write lock first so that two workers never
+        # claim the same item (on PostgreSQL the row locks below are enough).
+        if registry.dialect != "postgresql":
+            lock_writers(session, "alerts.outbox")
         query = (
             select(OutboxItem, Alert, Watch)
             .join(Alert, Alert.id == OutboxItem.alert_id)

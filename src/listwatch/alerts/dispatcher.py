@@ -23,6 +23,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
+from listwatch.registry.db import lock_writers
 from listwatch.registry.domain import ReviewState
 from listwatch.registry.entities import canonical_map
 from listwatch.registry.models import (
@@ -185,6 +186,8 @@ def dispatch(session: Session) -> int:
 
     Returns the number of alerts created. Runs inside the caller's transaction.
     """
+    # One dispatcher at a time (the server's and `listwatch alerts deliver` may overlap).
+    lock_writers(session, "alerts.dispatch")
     cursor = _load_cursor(session)
     rescan = RESCAN_WINDOW if session.get_bind().dialect.name == "postgresql" else 0
     triggers, advanced = _triggers(session, cursor, rescan)
