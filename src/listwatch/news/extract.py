@@ -20,6 +20,7 @@ from listwatch.news.dates import TemporalMention, find_temporal
 from listwatch.news.gazetteer import Mention
 from listwatch.news.langpack import LanguagePack, Trigger
 from listwatch.news.lists import ListFinder, ListRef, PlaceFinder
+from listwatch.news.textfold import fold
 from listwatch.registry.domain import EventKind, PartialDate
 
 #: Kinds that are about a list; the others (market exits, delistings from an exchange) are not.
@@ -170,13 +171,19 @@ def _org_candidates(
     """Spans of organisation-like names in ``text`` (one sentence) that the registry lacks."""
     found: list[tuple[int, int]] = []
     part = text[segment[0] : segment[1]]
+    folded = fold(part)
     for match in _LEGAL_FORM.finditer(part):
-        found.append((segment[0] + match.start(), segment[0] + match.end()))
+        start = match.start()
+        # Leading articles and other function words ("The", "Die") are not part of a name.
+        for word in re.finditer(r"\S+", match.group(1)):
+            if folded[start + word.start() : start + word.end()] not in pack.common_words:
+                break
+            start = match.start() + word.end() + 1
+        else:
+            continue  # only function words before the legal form: "The Group of Seven"
+        found.append((segment[0] + start, segment[0] + match.end()))
     for match in _HAN_ORG.finditer(part):
         found.append((segment[0] + match.start(), segment[0] + match.end()))
-    from listwatch.news.textfold import fold
-
-    folded = fold(part)
     for head in pack.org_heads.finditer(folded):
         follow = _CAPITALISED.match(part, head.end())
         if follow:

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session, aliased
 
 from listwatch.news.documents import NewsDocument
 from listwatch.news.pipeline import DocumentResult, ExtractedEvent, NewsPipeline
+from listwatch.registry.db import lock_writers
 from listwatch.registry.domain import EventKind, Origin, PartialDate, ReviewState
 from listwatch.registry.entities import canonical_map
 from listwatch.registry.models import Document, Entity, Event
@@ -45,6 +46,9 @@ OFFICIAL_ORIGINS = (Origin.CURATED.value, Origin.IMPORT.value)
 #: How far apart two undated reports of one event may be published and still be one event.
 CLUSTER_WINDOW = dt.timedelta(days=366)
 REVIEWER = "listwatch"
+#: Writers of news documents and events are serialised under this name: clustering reads
+#: what the articles stored before wrote (see ``lock_writers``).
+NEWS_WRITERS = "news"
 
 
 def _event_period(event: Event) -> PartialDate | None:
@@ -332,6 +336,7 @@ def ingest(
     )
     results = [pipeline.process(d) for d in documents if d.sha256 not in known]
     report = IngestReport(duplicates=len(documents) - len(results))
+    lock_writers(session, NEWS_WRITERS)
     seen: set[str] = set()
     for result in results:
         if result.document.sha256 in seen:

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from listwatch.registry.db import RegistryError
+from listwatch.registry.db import RegistryError, lock_writers
 from listwatch.registry.domain import Origin, ReviewState
 from listwatch.registry.models import Entity, Event
 from listwatch.registry.store import current_review_state, review_event
@@ -79,7 +79,12 @@ def decide(
     session: Session, event_id: int, state: ReviewState, reason: str | None, reviewer: str | None
 ) -> Event:
     """Accept or reject an event; accepting an event about a proposed entity accepts the entity."""
+    # Decisions on one event are serialised: a second reviewer waits for the first, then
+    # sees that decision (its reviews are read again after the lock).
+    lock_writers(session, f"review:{event_id}")
     event = session.get(Event, event_id)
+    if event is not None:
+        session.expire(event)
     if event is None:
         raise RegistryError(f"no event {event_id}")
     if current_review_state(event) is state:
