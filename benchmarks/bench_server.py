@@ -74,6 +74,46 @@ def make_queries(db: str, count: int, seed: int = 11) -> list[str]:
     return queries
 
 
+def _descendants(pid: int) -> list[int]:
+    """``pid`` and every process below it (the server's workers)."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(entry.name))
+    found, queue = [], [pid]
+    while queue:
+        current = queue.pop()
+        found.append(current)
+        queue += children.get(current, [])
+    return found
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time used so far by a process and its descendants."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for process in _descendants(pid):
+        try:
+            fields = Path(f"/proc/{process}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
+def load_average() -> float:
+    """The 1-minute load average (other work on the machine skews every figure)."""
+    try:
+        return float(Path("/proc/loadavg").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return float("nan")
+
+
 class Server:
     """``listwatch serve`` in a child process on a free port."""
 
@@ -156,7 +196,7 @@ def screen_paths(queries: list[str]) -> list[str]:
     return [f"/api/v1/screen?{urlencode({'q': q, 'as_of': AS_OF})}" for q in queries]
 
 
-def in_process(db: str, queries: list[str], duration: float) -> list[float]:
+def in_process(db: str, queries: list[str], duration: float) -> tuple[list[float], float]:
     """The same queries through the screening service the server uses, without HTTP."""
     from listwatch.api.search import ScreeningService
     from listwatch.registry.db import Registry
@@ -170,14 +210,16 @@ def in_process(db: str, queries: list[str], duration: float) -> list[float]:
     latencies = []
     deadline = time.perf_counter() + duration
     i = 0
+    cpu = time.process_time()
     while time.perf_counter() < deadline:
         start = time.perf_counter()
         hits = service.screen(Query(name=queries[i % len(queries)]), day)
         [h.to_dict() for h in hits]
         latencies.append(time.perf_counter() - start)
         i += 1
+    cpu_ms = (time.process_time() - cpu) * 1000 / len(latencies)
     registry.dispose()
-    return latencies
+    return latencies, cpu_ms
 
 
 def _ms(values: list[float], q: float) -> str:
@@ -199,7 +241,7 @@ def main(argv: list[str]) -> None:
         queries = make_queries(db, args.queries)
         paths = screen_paths(queries)
 
-        baseline = in_process(db, queries, args.duration)
+        baseline, base_cpu = in_process(db, queries, args.duration)
         print(f"in process: {len(baseline) / sum(baseline):.0f} q/s, p50 {_ms(baseline, 50)} ms")
 
         server = Server(db, args.workers)
@@ -214,15 +256,19 @@ def main(argv: list[str]) -> None:
             )
             for concurrency in CONCURRENCY:
                 for kind, work in (("screen", paths), ("health", ["/api/v1/health"])):
+                    before, load_before = cpu_seconds(server.process.pid), load_average()
                     latencies, errors, seconds = asyncio.run(
                         load(server.url, work, concurrency, args.duration)
                     )
+                    cpu_ms = (cpu_seconds(server.process.pid) - before) * 1000 / len(latencies)
                     rate = len(latencies) / seconds
-                    rows.append((kind, concurrency, rate, latencies, errors))
+                    machine_load = max(load_before, load_average())
+                    rows.append((kind, concurrency, rate, latencies, errors, cpu_ms, machine_load))
                     p50, p99 = _ms(latencies, 50), _ms(latencies, 99)
                     print(
                         f"{kind:>6} x{concurrency:<3} {rate:7.0f} req/s  p50 {p50} ms"
-                        f"  p99 {p99} ms  errors {errors}",
+                        f"  p99 {p99} ms  errors {errors}  server CPU {cpu_ms:.2f} ms/req"
+                        f"  load {machine_load:.1f}",
                         flush=True,
                     )
         finally:
@@ -237,22 +283,29 @@ def main(argv: list[str]) -> None:
         "each answer with the hits' statuses on every list. A bounded asyncio httpx client keeps "
         f"C requests in flight for {args.duration:.0f} s on the same 2-core machine.",
         "",
-        "| requests | clients | req/s | p50 ms | p99 ms | errors | vs in-process |",
-        "|---|---:|---:|---:|---:|---:|---:|",
+        "| requests | clients | req/s | p50 ms | p99 ms | errors | server CPU ms/req | "
+        "vs in-process | load avg |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
-    for kind, concurrency, rate, latencies, errors in rows:
+    for kind, concurrency, rate, latencies, errors, cpu_ms, machine_load in rows:
         label = "screen" if kind == "screen" else "health (baseline)"
         ratio = f"{rate / base_rate:.2f}×" if kind == "screen" else ""
         lines.append(
             f"| {label} | {concurrency} | {rate:.0f} | {_ms(latencies, 50)} | "
-            f"{_ms(latencies, 99)} | {errors} | {ratio} |"
+            f"{_ms(latencies, 99)} | {errors} | {cpu_ms:.2f} | {ratio} | {machine_load:.1f} |"
         )
+    screen_cpu = [r[5] for r in rows if r[0] == "screen"]
+    capacity = 2000 / (sum(screen_cpu) / len(screen_cpu)) if screen_cpu else float("nan")
     lines += [
         "",
         f"Baseline in the same run: the same queries through the library in process "
         f"(one thread, no HTTP): {base_rate:.0f} queries/s, p50 {_ms(baseline, 50)} ms, "
-        f"p99 {_ms(baseline, 99)} ms. First pass over every query with cold caches, 8 clients: "
+        f"p99 {_ms(baseline, 99)} ms, {base_cpu:.2f} ms of CPU per query. First pass over every query with cold caches, 8 clients: "
         f"{len(cold_lat) / cold_secs:.0f} req/s, p99 {_ms(cold_lat, 99)} ms.",
+        f"Server CPU per screening request (load-independent): "
+        f"{sum(screen_cpu) / len(screen_cpu):.2f} ms, so two cores given wholly to the server "
+        f"would answer about {capacity:.0f} requests/s. The load average column is the machine's "
+        "1-minute load during the measurement: other work on it slows every figure but the CPU.",
         "Goal: 500 screening requests/s at p99 under 100 ms. Reproduce with "
         "`python -m benchmarks.bench_server`.",
     ]
