@@ -300,7 +300,8 @@ def main(argv: list[str]) -> None:
         "",
         f"Baseline in the same run: the same queries through the library in process "
         f"(one thread, no HTTP): {base_rate:.0f} queries/s, p50 {_ms(baseline, 50)} ms, "
-        f"p99 {_ms(baseline, 99)} ms, {base_cpu:.2f} ms of CPU per query. First pass over every query with cold caches, 8 clients: "
+        f"p99 {_ms(baseline, 99)} ms, {base_cpu:.2f} ms of CPU per query. "
+        "First pass over every query with cold caches, 8 clients: "
         f"{len(cold_lat) / cold_secs:.0f} req/s, p99 {_ms(cold_lat, 99)} ms.",
         f"Server CPU per screening request (load-independent): "
         f"{sum(screen_cpu) / len(screen_cpu):.2f} ms, so two cores given wholly to the server "
