@@ -33,7 +33,7 @@ from typing import IO, Any, cast
 from sqlalchemy import Table, bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
 
-from listwatch.registry.db import Registry
+from listwatch.registry.db import Registry, lock_writers
 from listwatch.registry.domain import DateQualifier, EventKind, Origin, PartialDate, ReviewState
 from listwatch.registry.models import (
     Entity,
@@ -193,6 +193,10 @@ def import_snapshot(
     )
     try:
         with registry.transaction() as session:
+            # One import at a time: an import diffs against the state the previous one left
+            # (and resolves entities across sources), so two at once would both diff against
+            # the same state.
+            lock_writers(session, "import")
             done = session.scalar(
                 select(Import).where(Import.source == source_id, Import.sha256 == sha)
             )
