@@ -582,13 +582,9 @@ def _batches(rows: Iterable[dict[str, Any]], size: int) -> Iterator[list[dict[st
         yield batch
 
 
-#: Name under which every writer of news events is serialised (see ``lock_writers``).
-NEWS_WRITERS = "news-ingest"
-
-
 def load_news(registry: Registry, path: Path, *, batch: int = 500) -> LoadReport:
     """Store a ``spark news`` output: documents and events, ``batch`` articles a transaction."""
-    from listwatch.news.ingest import IngestReport, confirm_proposed, store_result
+    from listwatch.news.ingest import NEWS_WRITERS, IngestReport, confirm_proposed, store_result
     from listwatch.registry.db import lock_writers
 
     report = LoadReport(IngestReport())
