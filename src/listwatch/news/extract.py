@@ -93,6 +93,7 @@ class SentenceEvent:
     temporary: bool = False
     new_entity: str | None = None  # the name of an organisation not in the registry
     cues: list[str] = field(default_factory=list)
+    distance: int = 0  # words between the mention and the trigger
 
 
 @dataclass
@@ -107,11 +108,16 @@ class SentenceContext:
     antecedent: Mention | None = None  # the entity last named before this sentence
 
 
-def _segments(folded: str, pack: LanguagePack) -> list[tuple[int, int]]:
-    cuts = sorted(
-        {m.start() for m in pack.cue("clause_breaks").finditer(folded)}
-        | {m.start() for m in re.finditer(r"[;:]\s", folded)}
-    )
+def _segments(folded: str, pack: LanguagePack, coordinated: bool = False) -> list[tuple[int, int]]:
+    """Clauses of a sentence: cut at clause breaks ("while", "maar") and at ";" and ":";
+    with ``coordinated``, also at a comma followed by a conjunction (", and it ...")."""
+    starts = {m.start() for m in pack.cue("clause_breaks").finditer(folded)}
+    starts |= {m.start() for m in re.finditer(r"[;:]\s", folded)}
+    if coordinated:
+        for comma in re.finditer(r",\s+", folded):
+            if pack.cue("conjunctions").match(folded, comma.end()):
+                starts.add(comma.start())
+    cuts = sorted(starts)
     bounds = [0, *cuts, len(folded)]
     return [(a, b) for a, b in itertools.pairwise(bounds) if b > a]
 
@@ -233,6 +239,7 @@ def sentence_events(
     hits = _governing(hits)
     refs = ctx.lists.find(folded)
     segments = _segments(folded, pack)
+    clauses = _segments(folded, pack, coordinated=True)
     temporal = find_temporal(text, pack, ctx.published, folded=folded)
     date_spans = [(t.start, t.end) for t in temporal]
     hedges = [
@@ -280,7 +287,9 @@ def sentence_events(
         negation = _negated(folded, (start, end), pack)
         if negation:
             cues.append(f"negation:{negation}")
-        hedged = [h.group() for h in hedges if segment[0] <= h.start() < segment[1]]
+        # A hedge governs its own clause: "it would delist X, and it delisted Y".
+        clause = _segment_of(start, clauses)
+        hedged = [h.group() for h in hedges if clause[0] <= h.start() < clause[1]]
         if hedged:
             confidence *= HEDGE_FACTOR
             cues += [f"hedge:{h}" for h in hedged]
@@ -304,13 +313,21 @@ def sentence_events(
         elif kind is EventKind.EXCHANGE_DELISTED:
             countries = sorted({c for _a, _b, c in ctx.places.exchanges(folded)})
         usable = [t for t in temporal if t.marker is None]
-        date = min(usable, key=lambda t: _distance((t.start, t.end), (start, end)), default=None)
+        # The date of the trigger's own clause first, then the nearest in the sentence.
+        date = min(
+            usable,
+            key=lambda t: (
+                not (clause[0] <= t.start < clause[1]),
+                _distance((t.start, t.end), (start, end)),
+            ),
+            default=None,
+        )
         if kind is EventKind.LISTED:
             date = None  # a statement of membership is not dated by its sentence
         for a, b, surface, entity_ids, new_name, factor in subjects:
             score = confidence * factor
-            between = folded[min(b, start) : max(a, end)]
-            if len(re.findall(r"\w+", between)) > FAR_WORDS:
+            distance = _words_between(folded, (a, b), (start, end))
+            if distance > FAR_WORDS:
                 score *= FAR_FACTOR
             events.append(
                 SentenceEvent(
@@ -334,6 +351,7 @@ def sentence_events(
                     temporary=is_temporary,
                     new_entity=new_name,
                     cues=cues,
+                    distance=distance,
                 )
             )
     return _settle(events)
@@ -344,11 +362,15 @@ def _subject_key(event: SentenceEvent) -> tuple[str, ...]:
 
 
 def _settle(events: list[SentenceEvent]) -> list[SentenceEvent]:
-    """One event per (subject, kind); a ruling is not separate from the effect it orders."""
+    """One event per (subject, kind), from the trigger nearest the mention; a ruling is not
+    separate from the effect it orders."""
     best: dict[tuple[tuple[str, ...], EventKind], SentenceEvent] = {}
     for event in events:
         key = (_subject_key(event), event.kind)
-        if key not in best or event.confidence > best[key].confidence:
+        if key not in best or (event.distance, -event.confidence) < (
+            best[key].distance,
+            -best[key].confidence,
+        ):
             best[key] = event
     effects = {subject for subject, kind in best if kind in RULING_EFFECTS}
     return [
