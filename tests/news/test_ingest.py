@@ -372,3 +372,22 @@ def test_follow_fetches_new_items_once(news_registry: Any, news_site: str) -> No
     assert any(k[1:] == ("designated", "uk-sanctions") and "alrosa" in k[0] for k in names)
     second = json.loads(runner.invoke(app, [*db, "news", "follow", news_site, "--json"]).output)
     assert second["fetched"] == 0 and second["documents"] == 0
+
+
+def test_seed_articles_on_both_databases(registry: Any, seeds_dir: Path) -> None:
+    from listwatch.news.pipeline import NewsPipeline
+
+    with registry.transaction() as session:
+        pipeline = NewsPipeline.from_session(session)
+        report = ingest(session, read_paths([str(seeds_dir)]), pipeline)
+    assert report.documents == 4 and report.conflicts
+    with registry.transaction() as session:
+        again = ingest(session, read_paths([str(seeds_dir)]), pipeline)
+        assert again.documents == 0 and again.duplicates == 4
+        removed = session.scalars(
+            select(Event).where(
+                Event.origin == "news", Event.entity_id == "xiaomi", Event.kind == "removed"
+            )
+        ).all()
+        assert len(removed) == 1, "the Dutch and the Danish report are one event"
+        assert len({ev.document_id for ev in removed[0].evidence}) == 2
