@@ -227,3 +227,87 @@ def test_two_processes_ingest_overlapping_news(registry_url: str, tmp_path: Path
         assert len(set(sources)) == 2
     registry.dispose()
     assert Counter(titles)["Court suspends Xiaomi listing"] == 1
+
+
+def _alerts_worker(worker: int, url: str, events: int, done_marker: str) -> int:
+    """Worker 0 records official events; the others run dispatch + delivery rounds."""
+    from tests.api.helpers import official_event
+
+    from listwatch.alerts.delivery import DeliveryPolicy
+    from listwatch.alerts.worker import run_round
+    from listwatch.registry.models import OutboxItem
+
+    registry = Registry(url)
+    marker = Path(done_marker)
+    try:
+        if worker == 0:
+            for number in range(events):
+                official_event(
+                    registry, "xiaomi", EventKind.AMENDED, f"2025-02-{number % 28 + 1:02d}"
+                )
+                time.sleep(0.02)
+            marker.write_text("done", encoding="utf-8")
+            return events
+        policy = DeliveryPolicy(retry_base=0.05, retry_max=0.2, max_attempts=20, timeout=5)
+        rounds = 0
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            run_round(registry, policy)
+            rounds += 1
+            if marker.exists():
+                with registry.transaction() as session:
+                    pending = session.scalar(
+                        select(func.count(OutboxItem.id)).where(OutboxItem.delivered_at.is_(None))
+                    )
+                if pending == 0:
+                    run_round(registry, policy)  # events the last round may not have seen yet
+                    with registry.transaction() as session:
+                        pending = session.scalar(
+                            select(func.count(OutboxItem.id)).where(
+                                OutboxItem.delivered_at.is_(None)
+                            )
+                        )
+                    if pending == 0:
+                        return rounds
+            time.sleep(0.01)
+        raise AssertionError("deliveries did not finish in 90 s")
+    finally:
+        registry.dispose()
+
+
+def test_two_alert_workers_while_events_arrive(registry_url: str, tmp_path: Path) -> None:
+    from tests.alerts.receiver import Receiver
+
+    from listwatch.alerts import create_watch
+    from listwatch.alerts.delivery import IDEMPOTENCY_HEADER
+    from listwatch.registry.models import Alert, OutboxItem
+
+    receiver = Receiver(failures=3).start()  # a few failures, so retries race too
+    try:
+        registry = Registry(registry_url)
+        with registry.transaction() as session:
+            entity_watch = create_watch(session, "entity", "xiaomi", webhook_url=receiver.url).id
+            list_watch = create_watch(session, "list", "us-dod-cmc", webhook_url=receiver.url).id
+        registry.dispose()
+        events = 25
+        marker = str(tmp_path / "writer-done")
+        outcomes = run_processes(_alerts_worker, [(registry_url, events, marker)] * 3)
+        assert [o.error for o in outcomes] == [None, None, None], [o.trace for o in outcomes]
+        registry = Registry(registry_url)
+        with registry.transaction() as session:
+            alerts = session.execute(select(Alert.watch_id, Alert.event_id)).all()
+            keys = session.scalars(select(OutboxItem.idempotency_key)).all()
+            undelivered = session.scalar(
+                select(func.count(OutboxItem.id)).where(OutboxItem.delivered_at.is_(None))
+            )
+        registry.dispose()
+        # Every event alerted each watch once; every alert delivered, none sent twice
+        # except a retry after a failure, which carries the same idempotency key.
+        assert Counter(w for w, _ in alerts) == {entity_watch: events, list_watch: events}
+        assert len(set(alerts)) == len(alerts) and undelivered == 0
+        delivered = [r.headers[IDEMPOTENCY_HEADER] for r in receiver.requests if r.status == 204]
+        assert sorted(delivered) == sorted(keys) and len(set(keys)) == 2 * events
+        failed = [r.headers[IDEMPOTENCY_HEADER] for r in receiver.requests if r.status == 500]
+        assert len(failed) == 3 and set(failed) <= set(keys)
+    finally:
+        receiver.stop()
