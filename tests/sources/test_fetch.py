@@ -70,30 +70,29 @@ def test_every_source_keeps_its_official_address() -> None:
 def test_fetch_a_trio_then_import_it(
     server: _Server, lists_dir: Path, tmp_path: Path, sqlite_url: str
 ) -> None:
-    trio = lists_dir / "ofac_sdn" / "2021-04-25"
-    for name in ("sdn.csv", "add.csv", "alt.csv"):
+    trio = lists_dir / "ofac_cons" / "2018-04-06"
+    for name in ("cons_prim.csv", "cons_add.csv", "cons_alt.csv"):
         server.routes[f"/mirror/{name}"] = (200, {}, (trio / name).read_bytes())
     out = tmp_path / "download"
     code, stdout, stderr = run_cli(
-        sqlite_url,
-        "fetch",
-        "ofac-sdn",
-        "--base-url",
-        f"{server.url}/mirror",
-        "--out",
-        str(out),
-        "--import",
-        "--published",
-        "2021-04-25",
-        "--json",
-    )
+        sqlite_url, "fetch", "ofac-cons", "--base-url", f"{server.url}/mirror", "--out", str(out),
+        "--import", "--published", "2018-04-06", "--json",
+    )  # fmt: skip
     assert code == 0, stderr
     payload = json.loads(stdout)
-    assert [f["name"] for f in payload["files"]] == ["sdn.csv", "add.csv", "alt.csv"]
+    # cons_comments.csv is optional: the mirror's 404 for it is not an error.
+    assert [f["name"] for f in payload["files"]] == [
+        "cons_prim.csv",
+        "cons_add.csv",
+        "cons_alt.csv",
+    ]
     for item in payload["files"]:
         assert Path(item["path"]).read_bytes() == (trio / item["name"]).read_bytes()
-    assert payload["import"]["records"] == 8890
-    assert payload["import"]["published"] == "2021-04-25"
+    assert payload["import"]["records"] == 639
+    assert payload["import"]["published"] == "2018-04-06"
+    assert payload["import"]["files"] == [
+        str(out / n) for n in ("cons_prim.csv", "cons_add.csv", "cons_alt.csv")
+    ]
     assert not list(out.glob("*.part"))
 
 
