@@ -195,7 +195,8 @@ def _measure(mode: str, case: dict[str, Any], template: Path, trace: bool) -> di
         env = {**os.environ, "BENCH_BEFORE": json.dumps(before)}
         command = [
             sys.executable, "-m", "benchmarks.bench_imports", "--child", mode, str(db),
-            case["source"], str(case["file"]), case["published"], case["kind"], "1" if trace else "0",
+            case["source"], str(case["file"]), case["published"], case["kind"],
+            "1" if trace else "0",
         ]  # fmt: skip
         done = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
         if done.returncode != 0:
