@@ -295,3 +295,28 @@ def test_the_dod_source_reads_the_curated_dataset(new_registry: Any, tmp_path: P
         assert event.evidence[0].document.citation == "test edition"
     with pytest.raises(SourceError, match="curated events file"):
         import_file(registry, "dod-cmc", CURATED_DIR / "authorities.yaml")
+
+
+def test_sdn_xml_in_the_newer_namespace(new_registry: Any, fixtures_dir: Path) -> None:
+    registry = new_registry()
+    code, out, err = run_cli(
+        registry.url, "import", "ofac-sdn", str(fixtures_dir / "sdn_sample.xml"), "--json"
+    )
+    assert code == 0, err
+    import json
+
+    payload = json.loads(out)
+    assert payload["format"] == "ofac-classic-xml"
+    assert payload["published"] == "2025-03-14" and payload["published_from"] == "file"
+    assert payload["records_per_list"] == {"us-ofac-sdn": 2}
+    assert payload["events"] == {"us-ofac-sdn": {"listed": 2}}
+    with registry.transaction() as session:
+        person = session.get(Entity, "ofac-990001")
+        assert person is not None and person.name == "ZELENKOV, Pyotr Ivanovich"
+        assert person.properties["birthDate"] == ["1961-04-12"]
+        assert "Petr ZELENKOV" not in {n.name for n in person.names}
+        assert ("ZELENKOV, Petr", "weak") in {(n.name, n.kind) for n in person.names}
+        ship = session.get(Entity, "ofac-990002")
+        assert ship is not None and ship.schema == "Vessel"
+        assert ship.properties["flag"] == ["ga"]
+        assert ("imo", "9900001") in {(i.scheme, i.value) for i in ship.identifiers}
