@@ -678,6 +678,9 @@ class _Importer:
             events.append(event)
             spans.append(evidence)
             tally[list_id][event["kind"]] += 1
+            if len(events) >= BATCH:
+                self._insert_events(events, spans)
+                events, spans = [], []
         self._insert_events(events, spans)
         self.result.events = {k: dict(sorted(v.items())) for k, v in sorted(tally.items())}
         self._write_source_records()
