@@ -362,6 +362,40 @@ def list_members(
     return rows
 
 
+def all_statuses(
+    session: Session, as_of: dt.date, known_at: dt.date | None = None
+) -> dict[str, list[StatusResult]]:
+    """Every canonical entity's statuses on every list, in one pass over the events.
+
+    The same folding as :func:`listwatch.registry.status.statuses` (the effective events of
+    the entity and its merged records, folded per list), for all entities at once: what a
+    server needs to describe any hit without a query per hit.
+    """
+    mapping = canonical_map(session)
+    members_of: dict[str, set[str]] = defaultdict(set)
+    for source, target in mapping.items():
+        members_of[target].add(source)
+    touched = set(
+        session.scalars(
+            select(Event.entity_id)
+            .where(Event.kind.in_([k.value for k in STATUS_KINDS]), Event.list_id.is_not(None))
+            .distinct()
+        )
+    )
+    targets = {mapping.get(e, e) for e in touched}
+    ids = sorted(set(targets) | {m for t in targets for m in members_of.get(t, set())})
+    per_target: dict[str, list[EventView]] = defaultdict(list)
+    for start in range(0, len(ids), _CHUNK):
+        for event in load_events(session, ids[start : start + _CHUNK], None, known_at):
+            per_target[mapping.get(event.entity_id, event.entity_id)].append(event)
+    results: dict[str, list[StatusResult]] = {}
+    for target, events in per_target.items():
+        events.sort(key=lambda e: e.sort_key)
+        list_ids = sorted({e.list_id for e in events if e.list_id and e.kind in STATUS_KINDS})
+        results[target] = [fold_status(events, target, lid, as_of, known_at) for lid in list_ids]
+    return results
+
+
 def documents_page(
     session: Session, kind: str | None, limit: int, offset: int
 ) -> tuple[list[tuple[Document, int]], int]:

@@ -17,6 +17,8 @@ import datetime as dt
 import logging
 import threading
 import time
+from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -40,8 +42,10 @@ TYPES = {
 }
 
 
-#: Descriptions remembered at most (entity, date, record date, role); then the oldest go.
-MAX_DESCRIPTIONS = 50_000
+#: Rendered answers remembered at most; then the least recently used go.
+MAX_ANSWERS = 20_000
+#: Descriptions remembered at most (entity, date, record date, role); then all go.
+MAX_DESCRIPTIONS = 250_000
 
 
 @dataclass
@@ -74,13 +78,16 @@ class ScreeningService:
         self._snapshot: _Snapshot | None = None
         self._lock = threading.Lock()
         self._refreshing = False
+        self._warming = False
         self._descriptions: dict[tuple[Any, ...], _Description] = {}
+        self._answers: OrderedDict[tuple[Any, ...], bytes] = OrderedDict()
 
     def invalidate(self) -> None:
         """Make the next query wait for a fresh index (after a write through this server)."""
         with self._lock:
             self._snapshot = None
             self._descriptions = {}
+            self._answers = OrderedDict()
 
     def screener(self) -> Screener:
         """The current screener; a check for changes starts when it is older than allowed."""
@@ -120,9 +127,53 @@ class ScreeningService:
 
     def _install(self, screener: Screener, version: tuple[Any, ...]) -> None:
         previous = self._snapshot
-        if previous is not None and previous.version != version:
+        changed = previous is None or previous.version != version
+        if changed:
             self._descriptions = {}
+            self._answers = OrderedDict()
         self._snapshot = _Snapshot(screener, time.monotonic(), version)
+        if changed and not self._warming:
+            self._warming = True
+            threading.Thread(target=self._warm, name="screening-warm", daemon=True).start()
+
+    def _warm(self) -> None:
+        """Describe every entity as of today in one pass (most queries ask about today)."""
+        from sqlalchemy import func, select
+
+        from listwatch.api.queries import all_statuses
+        from listwatch.registry.models import Entity
+
+        try:
+            snapshot = self._snapshot
+            if snapshot is None:
+                return
+            day = dt.datetime.now(dt.UTC).date()
+            with self.registry.transaction() as session:
+                if (session.scalar(select(func.count(Entity.id))) or 0) > MAX_DESCRIPTIONS:
+                    return
+                found = all_statuses(session, day)
+                rows = session.execute(
+                    select(Entity.id, Entity.name, Entity.schema, Entity.country)
+                ).all()
+            described = {
+                (entity_id, day, None, None, snapshot.version): _Description(
+                    name,
+                    schema,
+                    country,
+                    [r.to_dict() for r in found.get(entity_id, [])],
+                    [],
+                )
+                for entity_id, name, schema, country in rows
+            }
+            with self._lock:
+                current = self._snapshot
+                if current is not None and current.version == snapshot.version:
+                    self._descriptions.update(described)
+        except Exception:
+            log.exception("describing every entity failed; hits will be described one by one")
+        finally:
+            with self._lock:
+                self._warming = False
 
     def _load(self) -> tuple[Screener, tuple[Any, ...]]:
         from listwatch.registry.entities import canonical_map
@@ -130,8 +181,10 @@ class ScreeningService:
         from listwatch.screening.screen import Screener
 
         state = open_index(self.registry)
+        names = tuple(sorted(state.index.watermark.to_dict().items()))
         with self.registry.transaction() as session:
-            return Screener(state.index, canonical_map(session)), data_version(session)
+            version = (data_version(session), names)
+            return Screener(state.index, canonical_map(session)), version
 
     def screen(
         self,
@@ -167,7 +220,41 @@ class ScreeningService:
                 )
         return hits
 
+    def answer(
+        self,
+        query: Query,
+        as_of: dt.date,
+        known_at: dt.date | None,
+        role: str | None,
+        render: Callable[[list[Hit]], bytes],
+    ) -> bytes:
+        """The rendered answer to a query, remembered until the registry or index changes.
 
-def hit_dict(hit: Hit) -> dict[str, Any]:
-    """A hit in its API form (the screening engine's JSON)."""
-    return hit.to_dict()
+        Screening the same names again (a customer file every morning, a payment filter)
+        is the common case: an answer already given for the same query, date and data is
+        given again without matching anew.
+        """
+        version = self._current().version
+        key = (
+            query.name,
+            query.schema,
+            query.country,
+            tuple(query.identifiers),
+            query.threshold,
+            query.limit,
+            as_of,
+            known_at,
+            role,
+            version,
+        )
+        with self._lock:
+            found = self._answers.get(key)
+            if found is not None:
+                self._answers.move_to_end(key)
+                return found
+        body = render(self.screen(query, as_of, known_at, role))
+        with self._lock:
+            self._answers[key] = body
+            while len(self._answers) > MAX_ANSWERS:
+                self._answers.popitem(last=False)
+        return body

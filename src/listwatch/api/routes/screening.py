@@ -164,26 +164,35 @@ def run_screen(
     as_of: dt.date | None,
     known_at: dt.date | None,
     role: str | None,
-) -> dict[str, Any]:
-    """Screen one query (shared by GET and POST)."""
+) -> Response:
+    """Screen one query (shared by GET and POST); the answer as JSON."""
+    import orjson
+
     from listwatch.screening.identifiers import IdentifierError
 
     day = check_day(as_of, "as_of") or today()
     known = check_day(known_at, "known_at")
     _check_role(role)
     query = _engine_query(item)
+
+    def render(hits: list[Any]) -> bytes:
+        return orjson.dumps(
+            {
+                "as_of": day.isoformat(),
+                "known_at": known.isoformat() if known else None,
+                "role": role,
+                "hits": [h.to_dict() for h in hits],
+            },
+            option=orjson.OPT_NON_STR_KEYS,
+        )
+
     try:
-        hits = screening.screen(query, day, known, role)
+        body = screening.answer(query, day, known, role, render)
     except IdentifierError as exc:
         raise ApiError(
             422, str(exc), details=[{"loc": ["identifiers"], "message": str(exc)}]
         ) from None
-    return {
-        "as_of": day.isoformat(),
-        "known_at": known.isoformat() if known else None,
-        "role": role,
-        "hits": [h.to_dict() for h in hits],
-    }
+    return Response(body, media_type="application/json")
 
 
 @router.get("", response_model=ScreenResult, responses=COMMON_ERRORS)
@@ -204,13 +213,13 @@ def screen_get(
     item = ScreenQuery(
         name=q, type=type, country=country, identifiers=ids, threshold=threshold, limit=limit
     )
-    return FastJSONResponse(run_screen(screening, item, as_of, known_at, role))
+    return run_screen(screening, item, as_of, known_at, role)
 
 
 @router.post("", response_model=ScreenResult, responses=COMMON_ERRORS)
 def screen_post(body: ScreenRequest, screening: ServiceDep) -> Response:
     """Screen one name and/or identifiers, as of a date, optionally with a role's duties."""
-    return FastJSONResponse(run_screen(screening, body, body.as_of, body.known_at, body.role))
+    return run_screen(screening, body, body.as_of, body.known_at, body.role)
 
 
 @router.post("/batch", response_model=BatchResult, responses=COMMON_ERRORS)
