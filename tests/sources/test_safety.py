@@ -169,9 +169,20 @@ def test_unknown_sub_list_and_wrong_source(
     assert "listwatch import eu-fsf" in message
 
 
-def test_a_snapshot_without_a_date_is_refused(registry: Any, lists_dir: Path) -> None:
+def test_a_snapshot_without_a_date_or_from_the_future_is_refused(
+    registry: Any, lists_dir: Path, fixtures_dir: Path, tmp_path: Path
+) -> None:
     path = lists_dir / "bis_dpl" / "dpl_2019-06.txt"
     refused(registry, "bis-dpl", path, "does not state its publication date")
+    refused(registry, "bis-dpl", path, "a date still to come", published=dt.date(2999, 1, 1))
+    future = tmp_path / "future.xml"
+    future.write_text(
+        (fixtures_dir / "uk_sanctions_sample.xml")
+        .read_text(encoding="utf-8")
+        .replace("<DateGenerated>02/09/2025", "<DateGenerated>02/09/2999"),
+        encoding="utf-8",
+    )
+    refused(registry, "uk-sanctions", future, "the file says .* a date still to come")
 
 
 def test_cli_errors_are_one_line_with_exit_code_2(registry: Any, tmp_path: Path) -> None:

@@ -158,6 +158,20 @@ class _Spool:
 
 
 def _decide_published(reader: Reader, option: dt.date | None, result: ImportResult) -> PartialDate:
+    """The snapshot's publication date: the file's, else ``--published``; never a guess,
+    never a date still to come."""
+    published = _published(reader, option, result)
+    tomorrow = (utcnow() + dt.timedelta(days=1)).date()
+    if published.start > tomorrow:
+        where = "the file says" if result.published_from == "file" else "--published says"
+        raise SourceError(
+            reader.path,
+            f"{where} the snapshot was published on {published}, a date still to come",
+        )
+    return published
+
+
+def _published(reader: Reader, option: dt.date | None, result: ImportResult) -> PartialDate:
     if reader.published is not None and reader.published.precision.value == "day":
         if option is not None and option != reader.published.start:
             result.warnings.append(
