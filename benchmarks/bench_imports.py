@@ -252,12 +252,11 @@ def _report(rows: list[tuple[dict[str, Any], dict[str, dict[str, Any]]]], repeat
         f"{repeat} runs of the import call (parse, diff, bulk writes, entity resolution, "
         "commit); memory is the process's peak resident set and the Python heap peak "
         "(tracemalloc, separate run). CPU time is reported beside wall time because it "
-        "depends less on what else the machine runs. The baseline reads the whole file with pandas and adds "
-        "ORM objects row by row (entity, names, one event with its evidence), without "
+        "depends less on what else the machine runs. The baseline reads the whole file with "
+        "pandas and adds ORM objects row by row (entity, names, one event with its evidence), without "
         "remarks parsing, snapshot diff or resolution.",
         "",
-        "| file | importer | records | events | wall s | CPU s | peak RSS (MB) "
-        "| heap peak (MB) |",
+        "| file | importer | records | events | wall s | CPU s | peak RSS (MB) | heap peak (MB) |",
         "|---|---|---|---|---|---|---|---|",
     ]
     for case, figures in rows:
