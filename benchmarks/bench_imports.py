@@ -253,8 +253,8 @@ def _report(rows: list[tuple[dict[str, Any], dict[str, dict[str, Any]]]], repeat
         "commit); memory is the process's peak resident set and the Python heap peak "
         "(tracemalloc, separate run). CPU time is reported beside wall time because it "
         "depends less on what else the machine runs. The baseline reads the whole file with "
-        "pandas and adds ORM objects row by row (entity, names, one event with its evidence), without "
-        "remarks parsing, snapshot diff or resolution.",
+        "pandas and adds ORM objects row by row (entity, names, an event, its evidence), "
+        "without remarks parsing, snapshot diff or resolution.",
         "",
         "| file | importer | records | events | wall s | CPU s | peak RSS (MB) | heap peak (MB) |",
         "|---|---|---|---|---|---|---|---|",
