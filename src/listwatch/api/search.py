@@ -79,6 +79,8 @@ class ScreeningService:
         self._lock = threading.Lock()
         self._refreshing = False
         self._warming = False
+        self._warm_done = threading.Event()
+        self._warm_done.set()
         self._descriptions: dict[tuple[Any, ...], _Description] = {}
         self._answers: OrderedDict[tuple[Any, ...], bytes] = OrderedDict()
 
@@ -134,10 +136,20 @@ class ScreeningService:
         self._snapshot = _Snapshot(screener, time.monotonic(), version)
         if changed and not self._warming:
             self._warming = True
-            threading.Thread(target=self._warm, name="screening-warm", daemon=True).start()
+            self._warm_done.clear()
+            threading.Thread(target=self.describe_all, name="screening-warm", daemon=True).start()
 
-    def _warm(self) -> None:
-        """Describe every entity as of today in one pass (most queries ask about today)."""
+    def wait_described(self, timeout: float | None = None) -> bool:
+        """Wait for the background description of every entity; False on timeout."""
+        self.screener()
+        return self._warm_done.wait(timeout)
+
+    def describe_all(self) -> None:
+        """Describe every entity as of today in one pass (most queries ask about today).
+
+        Runs in the background whenever the registry changed; a no-op for registries with
+        more entities than descriptions are kept for.
+        """
         from sqlalchemy import func, select
 
         from listwatch.api.queries import all_statuses
@@ -174,6 +186,7 @@ class ScreeningService:
         finally:
             with self._lock:
                 self._warming = False
+                self._warm_done.set()
 
     def _load(self) -> tuple[Screener, tuple[Any, ...]]:
         from listwatch.registry.entities import canonical_map
