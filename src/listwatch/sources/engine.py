@@ -787,14 +787,16 @@ class _Importer:
     ) -> None:
         for start in range(0, len(events), BATCH):
             chunk = events[start : start + BATCH]
-            ids = (
+            # A plain executemany, then the new ids by the events' unique keys: RETURNING
+            # with ordered rows makes some drivers insert one row at a time.
+            self.session.execute(insert(EVENTS), chunk)
+            keys = [event["key"] for event in chunk]
+            by_key = dict(
                 self.session.execute(
-                    insert(EVENTS).returning(EVENTS.c.id, sort_by_parameter_order=True),
-                    chunk,
-                )
-                .scalars()
-                .all()
+                    select(EVENTS.c.key, EVENTS.c.id).where(EVENTS.c.key.in_(keys))
+                ).all()
             )
+            ids = [by_key[key] for key in keys]
             evidence_rows = [
                 {
                     "event_id": event_id,

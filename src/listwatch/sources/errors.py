@@ -30,4 +30,5 @@ class SourceError(RegistryError):
         self.path = str(path)
         self.line = line
         self.record = record
-        super().__init__(f"{where}: {message}")
+        # One line whatever the cause says (parsers' own messages can span several).
+        super().__init__(" ".join(f"{where}: {message}".split()))
