@@ -6,14 +6,12 @@ Screening List (same publisher, same name), so both sources describe one entity.
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from listwatch.registry.names import fold_name
-from listwatch.sources.base import Reader
+from listwatch.sources.base import Reader, dict_rows
 from listwatch.sources.csl import bis_entity_id
-from listwatch.sources.fileio import open_binary, open_text
 from listwatch.sources.normalize import us_date
 from listwatch.sources.ofac import country_or_text
 from listwatch.sources.records import RecordData, clean, stable_id
@@ -44,30 +42,8 @@ class DplReader(Reader):
     def records(self) -> Iterator[RecordData]:
         """One record per row (one denial order entry, with its address)."""
         encoding = "utf-8" if all(f.utf8 for f in self.files) else "cp1252"
-        stream = open_binary(self.path)
-        self.streams.append(stream)
-        rows = csv.DictReader(open_text(stream, encoding), delimiter="\t", restkey="_extra")
-        missing = [c for c in COLUMNS if c not in (rows.fieldnames or [])]
-        if missing:
-            raise self.fail(f"the header lacks the columns {', '.join(missing)}", line=1)
-        while True:
-            try:
-                row = next(rows)
-            except StopIteration:
-                return
-            except csv.Error as exc:
-                raise self.fail(f"malformed file ({exc})", line=rows.line_num) from None
-            except UnicodeDecodeError as exc:
-                raise self.fail(
-                    f"not valid {encoding} text ({exc.reason})", line=rows.line_num + 1
-                ) from None
-            if "_extra" in row or None in row.values():
-                raise self.fail(
-                    f"expected {len(COLUMNS)} tab-separated columns: missing columns or a "
-                    "truncated file",
-                    line=rows.line_num,
-                )
-            yield self._record(row, rows.line_num)
+        for line, row in dict_rows(self, encoding, COLUMNS, delimiter="\t", record_column="Name"):
+            yield self._record(row, line)
 
     def _record(self, row: dict[str, str], line: int) -> RecordData:
         name = clean(row["Name"])
