@@ -79,3 +79,68 @@ class Reader:
                     "not valid UTF-8 text (wrong encoding?); the official file is UTF-8",
                     line=facts.bad_utf8_line,
                 )
+
+
+def dict_rows(
+    reader: Reader,
+    encoding: str,
+    required: tuple[str, ...],
+    *,
+    delimiter: str = ",",
+    record_column: str | None = None,
+) -> Iterator[tuple[int, dict[str, str]]]:
+    """The rows of the reader's main file as dicts, by its header line.
+
+    Decoding errors, malformed CSV, a header without the ``required`` columns and rows
+    with missing or extra fields become one :class:`SourceError` naming the line (and the
+    last good record, by ``record_column``).
+    """
+    import csv
+
+    from listwatch.sources.fileio import open_binary, open_text
+
+    stream = open_binary(reader.path)
+    reader.streams.append(stream)
+    text = open_text(stream, encoding)
+    rows = csv.DictReader(text, delimiter=delimiter, restkey="_extra")
+    previous: str | None = None
+
+    def where() -> str | None:
+        return f"after {record_column} {previous}" if previous and record_column else None
+
+    try:
+        fieldnames = rows.fieldnames or []
+    except UnicodeDecodeError as exc:
+        raise reader.fail(
+            f"not valid {encoding} text ({exc.reason}); wrong encoding?", line=1
+        ) from None
+    except csv.Error as exc:
+        raise reader.fail(f"malformed header ({exc})", line=1) from None
+    missing = [c for c in required if c not in fieldnames]
+    if missing:
+        raise reader.fail(f"the header lacks the columns {', '.join(missing)}", line=1)
+    while True:
+        try:
+            row = next(rows)
+        except StopIteration:
+            return
+        except UnicodeDecodeError as exc:
+            raise reader.fail(
+                f"not valid {encoding} text ({exc.reason}); wrong encoding?",
+                line=rows.line_num + 1,
+                record=where(),
+            ) from None
+        except csv.Error as exc:
+            raise reader.fail(
+                f"malformed CSV ({exc})", line=rows.line_num, record=where()
+            ) from None
+        if "_extra" in row or None in row.values():
+            raise reader.fail(
+                f"expected {len(fieldnames)} columns: missing columns, an unquoted delimiter "
+                "or a truncated file",
+                line=rows.line_num,
+                record=where(),
+            )
+        yield rows.line_num, row
+        if record_column:
+            previous = row.get(record_column) or previous

@@ -10,7 +10,6 @@ name and addresses, so that an edited address is an amendment, not a new listing
 
 from __future__ import annotations
 
-import csv
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -18,9 +17,9 @@ from typing import Any
 
 from listwatch.registry.domain import PartialDate
 from listwatch.registry.names import fold_name
-from listwatch.sources.base import Reader
+from listwatch.sources.base import Reader, dict_rows
 from listwatch.sources.errors import SourceError
-from listwatch.sources.fileio import open_binary, open_text
+from listwatch.sources.fileio import open_binary
 from listwatch.sources.normalize import data_file, dates_in, iso_date, timestamp_date
 from listwatch.sources.ofac import (
     apply_label,
@@ -104,32 +103,10 @@ class CslReader(Reader):
 
     def _csv_records(self) -> Iterator[RecordData]:
         self.require_utf8()
-        stream = open_binary(self.path)
-        self.streams.append(stream)
-        rows = csv.DictReader(open_text(stream, "utf-8-sig"), restkey="_extra")
-        missing = [c for c in REQUIRED_COLUMNS if c not in (rows.fieldnames or [])]
-        if missing:
-            raise self.fail(f"the header lacks the columns {', '.join(missing)}", line=1)
-        previous: str | None = None
-        while True:
-            try:
-                row = next(rows)
-            except StopIteration:
-                return
-            except csv.Error as exc:
-                raise self.fail(f"malformed CSV ({exc})", line=rows.line_num) from None
+        for line, row in dict_rows(self, "utf-8-sig", REQUIRED_COLUMNS, record_column="_id"):
             if row.get("source") == "source":
                 continue  # a header line repeated in the middle of the file
-            if "_extra" in row or None in row.values():
-                raise self.fail(
-                    f"expected {len(rows.fieldnames or [])} columns: missing columns, an "
-                    "unquoted comma or a truncated file",
-                    line=rows.line_num,
-                    record=f"after _id {previous}" if previous else None,
-                )
-            record = self._record(row, rows.line_num)
-            previous = row.get("_id")
-            yield record
+            yield self._record(row, line)
 
     def _json_records(self) -> Iterator[RecordData]:
         import ijson

@@ -8,7 +8,6 @@ file. Entities on no list known to the registry are skipped and counted.
 
 from __future__ import annotations
 
-import csv
 import json
 from collections import defaultdict
 from collections.abc import Iterator
@@ -16,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from listwatch.registry.domain import PartialDate
-from listwatch.sources.base import Reader
+from listwatch.sources.base import Reader, dict_rows
 from listwatch.sources.errors import SourceError
 from listwatch.sources.fileio import open_binary, open_text
 from listwatch.sources.normalize import data_file, day_first_date, iso_date
@@ -207,22 +206,8 @@ class OpenSanctionsCsvReader(Reader):
         from followthemoney import model
 
         self.require_utf8()
-        stream = open_binary(self.path)
-        self.streams.append(stream)
-        rows = csv.DictReader(open_text(stream, "utf-8-sig"), restkey="_extra")
         needed = ("recordId", "schema", "name")
-        missing = [c for c in needed if c not in (rows.fieldnames or [])]
-        if missing:
-            raise self.fail(f"the header lacks the columns {', '.join(missing)}", line=1)
-        while True:
-            try:
-                row = next(rows)
-            except StopIteration:
-                return
-            except csv.Error as exc:
-                raise self.fail(f"malformed CSV ({exc})", line=rows.line_num) from None
-            if "_extra" in row or None in row.values():
-                raise self.fail("missing columns or a truncated file", line=rows.line_num)
+        for line, row in dict_rows(self, "utf-8-sig", needed, record_column="recordId"):
             schema = model.get(clean(row["schema"])) or model.get("LegalEntity")
             assert schema is not None
             celex = clean(row.get("celex"))
@@ -234,7 +219,7 @@ class OpenSanctionsCsvReader(Reader):
                 locator=f"{celex} annex {part} entry {number}".strip(),
                 entity_id=f"eu-oj-{celex}-{part}-{number}".lower().replace(".", "-"),
                 schema=schema.name,
-                line=rows.line_num,
+                line=line,
             )
             properties: dict[str, list[str]] = {}
             for column, value in row.items():
@@ -246,7 +231,7 @@ class OpenSanctionsCsvReader(Reader):
                 properties[column] = values
             record_from_properties(record, properties, split_native=True)
             if not record.names:
-                raise self.fail("a row without a name", line=rows.line_num, record=key)
+                raise self.fail("a row without a name", line=line, record=key)
             for field_name in ("reason", "measure"):
                 if clean(row.get(field_name)):
                     record.add("notes", f"{field_name}: {clean(row.get(field_name))}")
@@ -254,7 +239,7 @@ class OpenSanctionsCsvReader(Reader):
             list_id = list_for([], [program], []) if program else None
             if list_id is None:
                 raise self.fail(
-                    f"no known list for the programme {program!r}", line=rows.line_num, record=key
+                    f"no known list for the programme {program!r}", line=line, record=key
                 )
             record.member_of(
                 list_id, day_first_date(clean(row.get("startDate"))), [program] if program else []
