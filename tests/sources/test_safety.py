@@ -196,3 +196,10 @@ def test_cli_errors_are_one_line_with_exit_code_2(registry: Any, tmp_path: Path)
     assert code == 2 and "unknown source" in err
     code, _, err = run_cli(registry.url, "import", "un-sc", str(tmp_path / "missing.xml"))
     assert code == 2 and "no such file" in err
+
+
+def test_an_undecodable_header_is_refused(registry: Any, lists_dir: Path, tmp_path: Path) -> None:
+    path = tmp_path / "dpl.txt"
+    path.write_bytes(b"\x8d" + (lists_dir / "bis_dpl" / "dpl_2019-06.txt").read_bytes())
+    message = refused(registry, "bis-dpl", path, "not valid cp1252", published=dt.date(2019, 6, 5))
+    assert ", line 1" in message
