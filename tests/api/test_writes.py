@@ -121,3 +121,21 @@ def test_closed_reads(api_registry: Registry) -> None:
         assert closed.get("/api/v1/health").status_code == 200
         page = closed.get("/entities/xiaomi", follow_redirects=False)
         assert page.status_code == 303 and page.headers["location"].startswith("/login")
+
+
+def test_documented_scopes_match_behaviour(client: Any) -> None:
+    schema = client.get("/api/v1/openapi.json").json()
+    scoped = 0
+    for path, operations in schema["paths"].items():
+        url = path.replace("{event_id}", "1").replace("{watch_id}", "1")
+        for method, operation in operations.items():
+            if "{" in url:
+                continue
+            response = client.request(method.upper(), url)
+            if "x-listwatch-scope" in operation:
+                scoped += 1
+                assert response.status_code == 401, (method, path)
+                assert operation["x-listwatch-scope"] in response.json()["error"]["message"]
+            else:
+                assert response.status_code != 401, (method, path)
+    assert scoped >= 9

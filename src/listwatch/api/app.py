@@ -16,6 +16,7 @@ from fastapi.openapi.utils import get_openapi
 
 import listwatch
 from listwatch.api.cache import ResultCache
+from listwatch.api.deps import SCOPE_KEY
 from listwatch.api.errors import install_error_handlers
 from listwatch.api.limits import BodyLimitMiddleware, SecurityHeadersMiddleware
 from listwatch.api.newsdesk import NewsService
@@ -156,8 +157,21 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
         routes=[r for r in app.routes if getattr(r, "include_in_schema", True)],
     )
     schema["servers"] = [{"url": "/"}]
+    _document_scopes(app, schema)
     app.openapi_schema = schema
     return schema
+
+
+def _document_scopes(app: FastAPI, schema: dict[str, Any]) -> None:
+    """Say in each operation's description which token scope it needs."""
+    for operations in schema.get("paths", {}).values():
+        for operation in operations.values():
+            scope = operation.get(SCOPE_KEY)
+            if scope:
+                note = f"Needs an API token with the `{scope}` scope."
+                operation["description"] = (
+                    operation.get("description", "") + "\n\n" + note
+                ).strip()
 
 
 def app_from_env() -> FastAPI:

@@ -95,6 +95,15 @@ def require_scope(scope: str) -> Callable[..., Awaitable[TokenInfo]]:
     return dependency
 
 
+#: The OpenAPI extension naming the token scope an operation needs.
+SCOPE_KEY = "x-listwatch-scope"
+
+
+def scoped(scope: str) -> dict[str, Any]:
+    """``openapi_extra`` of an operation that needs ``scope`` (shown in the schema and /api)."""
+    return {SCOPE_KEY: scope}
+
+
 async def read_access(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],

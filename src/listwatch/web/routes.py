@@ -731,8 +731,7 @@ def api_page(request: Request) -> HTMLResponse:
                     "summary": operation.get("summary", ""),
                     "description": operation.get("description", ""),
                     "parameters": operation.get("parameters", []),
-                    "secured": bool(operation.get("security")),
-                    "scope": _scope_of(operation),
+                    "scope": operation.get("x-listwatch-scope"),
                     "body": "requestBody" in operation,
                 }
             )
@@ -741,10 +740,6 @@ def api_page(request: Request) -> HTMLResponse:
         "api.html",
         {"groups": groups, "openapi_url": request.app.openapi_url, "info": schema["info"]},
     )
-
-
-def _scope_of(operation: dict[str, Any]) -> str | None:
-    return "token" if "403" in operation.get("responses", {}) else None
 
 
 # --- errors -------------------------------------------------------------------------------

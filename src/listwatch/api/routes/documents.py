@@ -18,6 +18,7 @@ from listwatch.api.deps import (
     read_access,
     registry_changed,
     require_scope,
+    scoped,
 )
 from listwatch.api.errors import COMMON_ERRORS, NOT_FOUND, ApiError
 from listwatch.api.tokens import TokenInfo
@@ -124,6 +125,7 @@ def _input_error(exc: Exception) -> ApiError:
 
 @router.post(
     "",
+    openapi_extra=scoped("news"),
     response_model=schemas.SubmissionOut,
     status_code=201,
     responses={**COMMON_ERRORS, 200: {"model": schemas.SubmissionOut, "description": "Known"}},
@@ -164,6 +166,7 @@ def submit_article(
 
 @router.post(
     "/upload",
+    openapi_extra=scoped("news"),
     response_model=schemas.SubmissionOut,
     status_code=201,
     responses={**COMMON_ERRORS, 200: {"model": schemas.SubmissionOut, "description": "Known"}},

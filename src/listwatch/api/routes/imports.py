@@ -21,6 +21,7 @@ from listwatch.api.deps import (
     read_access,
     registry_changed,
     require_scope,
+    scoped,
     slice_page,
 )
 from listwatch.api.errors import COMMON_ERRORS, NOT_FOUND, ApiError
@@ -165,6 +166,7 @@ def _copy_limited(source: Any, target: Any, limit: int) -> int:
 
 @router.post(
     "",
+    openapi_extra=scoped("import"),
     response_model=schemas.ImportResultOut,
     status_code=201,
     responses=COMMON_ERRORS,

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Request
 
 from listwatch.api import queries, schemas
-from listwatch.api.deps import RegistryDep, registry_changed, require_scope
+from listwatch.api.deps import RegistryDep, registry_changed, require_scope, scoped
 from listwatch.api.errors import COMMON_ERRORS, NOT_FOUND, ApiError, ErrorBody
 from listwatch.api.tokens import TokenInfo
 from listwatch.registry.domain import ReviewState
@@ -62,6 +62,7 @@ def record_review(
 
 @router.post(
     "/events/{event_id}/review",
+    openapi_extra=scoped("review"),
     response_model=schemas.ReviewOut,
     status_code=201,
     responses={

@@ -10,7 +10,15 @@ from sqlalchemy import func, select
 from listwatch.alerts.feed import alert_title, atom_feed
 from listwatch.alerts.watches import create_watch, delete_watch, list_watches, watch_dict
 from listwatch.api import schemas
-from listwatch.api.deps import Page, PageDep, RegistryDep, page_of, require_scope, slice_page
+from listwatch.api.deps import (
+    Page,
+    PageDep,
+    RegistryDep,
+    page_of,
+    require_scope,
+    scoped,
+    slice_page,
+)
 from listwatch.api.errors import COMMON_ERRORS, NOT_FOUND, ApiError
 from listwatch.registry.models import Alert, OutboxItem, Watch
 
@@ -29,7 +37,12 @@ def _active(session: Any, watch_id: int) -> Watch:
     return watch
 
 
-@router.get("", response_model=Page[schemas.WatchOut], responses=COMMON_ERRORS)
+@router.get(
+    "",
+    response_model=Page[schemas.WatchOut],
+    responses=COMMON_ERRORS,
+    openapi_extra=scoped("watch"),
+)
 def get_watches(registry: RegistryDep, page: PageDep) -> dict[str, Any]:
     """Active watches, oldest first."""
     with registry.transaction() as session:
@@ -38,6 +51,7 @@ def get_watches(registry: RegistryDep, page: PageDep) -> dict[str, Any]:
 
 @router.post(
     "",
+    openapi_extra=scoped("watch"),
     response_model=schemas.WatchCreated,
     status_code=201,
     responses={**COMMON_ERRORS, **NOT_FOUND},
@@ -63,7 +77,10 @@ def post_watch(body: schemas.WatchIn, registry: RegistryDep) -> dict[str, Any]:
 
 
 @router.get(
-    "/{watch_id}", response_model=schemas.WatchOut, responses={**COMMON_ERRORS, **NOT_FOUND}
+    "/{watch_id}",
+    response_model=schemas.WatchOut,
+    responses={**COMMON_ERRORS, **NOT_FOUND},
+    openapi_extra=scoped("watch"),
 )
 def get_watch(watch_id: WatchId, registry: RegistryDep) -> dict[str, Any]:
     """One watch."""
@@ -71,7 +88,12 @@ def get_watch(watch_id: WatchId, registry: RegistryDep) -> dict[str, Any]:
         return watch_dict(_active(session, watch_id))
 
 
-@router.delete("/{watch_id}", status_code=204, responses={**COMMON_ERRORS, **NOT_FOUND})
+@router.delete(
+    "/{watch_id}",
+    status_code=204,
+    responses={**COMMON_ERRORS, **NOT_FOUND},
+    openapi_extra=scoped("watch"),
+)
 def remove_watch(watch_id: WatchId, registry: RegistryDep) -> Response:
     """Stop a watch (its past alerts stay readable in its feed)."""
     with registry.transaction() as session:
@@ -122,6 +144,7 @@ def alerts_page(
 
 @router.get(
     "/{watch_id}/alerts",
+    openapi_extra=scoped("watch"),
     response_model=Page[schemas.AlertOut],
     responses={**COMMON_ERRORS, **NOT_FOUND},
 )
