@@ -6,8 +6,9 @@
 
 Arguments after the target go to libFuzzer (``-max_total_time``, ``-jobs``, ``-dict`` ...).
 The corpus starts from the valid files of :mod:`tests.scale.seeds` (written to
-``$TMPDIR/listwatch-fuzz/<target>/`` unless a corpus directory is given); a crash — any exception other than the
-documented one-line errors, or an error of several lines — is saved by libFuzzer as
+``$TMPDIR/listwatch-fuzz/<target>/`` unless a corpus directory is given); a crash — any
+exception other than the documented one-line errors, or an error of several lines — is
+saved by libFuzzer as
 ``crash-<hash>`` in the working directory. Replay one with
 ``python -m tests.scale.fuzz loaders crash-<hash>``.
 """
@@ -50,12 +51,16 @@ def main() -> None:
         raise SystemExit(__doc__)
     target = sys.argv[1]
     # Only listwatch's readers are instrumented; what they build on is imported first.
-    import listwatch.registry.db  # noqa: F401
     import lxml.etree  # noqa: F401
     import sqlalchemy  # noqa: F401
     import trafilatura  # noqa: F401
 
+    import listwatch.registry.db  # noqa: F401
+
     with atheris.instrument_imports(include=["listwatch.sources", "listwatch.news"]):
+        from tests.scale.hostile import check_cleaner, check_document, check_loader
+        from tests.scale.seeds import SEEDS
+
         from listwatch.news import clean, documents  # noqa: F401
         from listwatch.sources import (  # noqa: F401
             bis_dpl,
@@ -66,11 +71,9 @@ def main() -> None:
             ftm,
             ofac_csv,
             ofac_xml,
-            un,
             uk,
+            un,
         )
-        from tests.scale.hostile import check_cleaner, check_document, check_loader
-        from tests.scale.seeds import SEEDS
 
     formats = sorted(SEEDS)
     if target.startswith("loaders:"):
