@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -22,10 +22,6 @@ from rapidfuzz import fuzz
 from rapidfuzz.distance import JaroWinkler, Levenshtein
 
 from listwatch.screening.normalize import (
-    LEGAL,
-    NUMBER,
-    PARTICLE,
-    WORD,
     AnalyzedName,
     analyze_name,
     phonetic_key,
@@ -88,10 +84,12 @@ class Comparison:
     matches: list[TokenMatch] = field(default_factory=list)
     unmatched_query: list[str] = field(default_factory=list)
     unmatched_candidate: list[str] = field(default_factory=list)
+    identical: bool = False
+    """Both names are the same after normalisation: the score is 1.0, whatever the parts."""
 
     def explanation(self) -> str:
         """One line for people: aligned tokens, what was left over, the main score parts."""
-        pieces = []
+        pieces = ["identical after normalisation (score 1.0)"] if self.identical else []
         if self.matches:
             pieces.append(
                 "matched "
@@ -123,6 +121,7 @@ class Comparison:
             "matches": [m.to_dict() for m in self.matches],
             "unmatched_query": self.unmatched_query,
             "unmatched_candidate": self.unmatched_candidate,
+            "identical": self.identical,
             "features": {k: round(v, 4) for k, v in self.features.items()},
             "parts": {k: round(v, 4) for k, v in self.parts.items()},
             "explanation": self.explanation(),
@@ -149,6 +148,14 @@ class Model:
     def to_dict(self) -> dict[str, Any]:
         """The structure of ``weights.json``."""
         return {"threshold": self.threshold, "weights": self.weights, "bias": self.bias}
+
+    @cached_property
+    def vectors(self) -> dict[str, tuple[float, ...]]:
+        """Each group's weights in the order of :data:`FEATURES`."""
+        return {
+            group: tuple(weights.get(name, 0.0) for name in FEATURES)
+            for group, weights in self.weights.items()
+        }
 
 
 @cache
@@ -201,49 +208,54 @@ def token_similarity(
     return best, how
 
 
+@lru_cache(maxsize=262_144)
+def _similarity(a: str, b: str, person: bool) -> tuple[float, str]:
+    """:func:`token_similarity`, remembered: the same tokens meet again and again."""
+    return token_similarity(a, b, person)
+
+
 def _align(
     q: AnalyzedName, c: AnalyzedName, person: bool
 ) -> tuple[list[tuple[int, int, float, str]], set[int], set[int]]:
     """One-to-one alignment of tokens, best pairs first; then run-together tokens."""
     scored: list[tuple[float, int, int, str]] = []
-    for i, a in enumerate(q.tokens):
-        for j, b in enumerate(c.tokens):
-            if (q.kinds[i] == LEGAL) != (c.kinds[j] == LEGAL):
+    c_tokens = c.tokens
+    c_legal = c.legal_mask
+    for i, (a, a_legal) in enumerate(zip(q.tokens, q.legal_mask, strict=True)):
+        for j, b in enumerate(c_tokens):
+            if a_legal != c_legal[j]:
                 continue
-            sim, how = token_similarity(
-                a,
-                b,
-                person,
-                (q.phonetics[i], c.phonetics[j]),
-                (q.skeletons[i], c.skeletons[j]),
-            )
+            sim, how = _similarity(a, b, person)
             if sim > 0:
-                scored.append((sim, i, j, how))
-    scored.sort(key=lambda item: (-item[0], item[1], item[2]))
+                scored.append((-sim, i, j, how))
+    scored.sort()
     used_q: set[int] = set()
     used_c: set[int] = set()
     pairs: list[tuple[int, int, float, str]] = []
-    for sim, i, j, how in scored:
+    for neg, i, j, how in scored:
         if i in used_q or j in used_c:
             continue
         used_q.add(i)
         used_c.add(j)
-        pairs.append((i, j, sim, how))
+        pairs.append((i, j, -neg, how))
+    if len(used_q) == len(q.tokens) and len(used_c) == len(c_tokens):
+        return pairs, used_q, used_c
     # "xiaomi" against "xiao mi", "alsmd" against "al samad": join neighbours on one side.
     for side_a, side_b, used_a, used_b, flip in (
         (q, c, used_q, used_c, False),
         (c, q, used_c, used_q, True),
     ):
+        b_tokens = side_b.tokens
         for i, token in enumerate(side_a.tokens):
-            if i in used_a or side_a.kinds[i] == LEGAL or len(token) < 4:
+            if i in used_a or side_a.legal_mask[i] or len(token) < 4:
                 continue
-            for j in range(len(side_b.tokens) - 1):
+            for j in range(len(b_tokens) - 1):
                 if j in used_b or j + 1 in used_b:
                     continue
-                joined = side_b.tokens[j] + side_b.tokens[j + 1]
+                joined = b_tokens[j] + b_tokens[j + 1]
                 if abs(len(joined) - len(token)) > max(2, len(token) // 2):
                     continue
-                sim, how = token_similarity(token, joined, person)
+                sim, how = _similarity(token, joined, person)
                 if sim >= 0.8:
                     used_a.add(i)
                     used_b.update((j, j + 1))
@@ -259,25 +271,25 @@ def _initialism(short: AnalyzedName, long: AnalyzedName) -> bool:
     if len(core) != 1 or not 2 <= len(core[0]) <= 8 or len(long.tokens) < 2:
         return False
     letters = core[0]
-    initials_all = "".join(t[0] for t in long.tokens if t)
-    initials_core = "".join(t[0] for t in long.core if t)
-    initials_words = "".join(
-        t[0] for t, k in zip(long.tokens, long.kinds, strict=True) if k != PARTICLE
-    )
+    initials_all, initials_core, initials_words = long.initials
     return letters in (initials_all, initials_core, initials_words) or (
         len(letters) >= 3 and initials_all.startswith(letters)
     )
 
 
-def features(q: AnalyzedName, c: AnalyzedName, group: str) -> tuple[dict[str, float], Any]:
-    """The feature vector of a pair, and the alignment behind it."""
-    person = group == "person"
-    pairs, used_q, used_c = _align(q, c, person)
+def _feature_values(
+    q: AnalyzedName, c: AnalyzedName, group: str
+) -> tuple[list[float], list[tuple[int, int, float, str]], list[str], list[str]]:
+    """The features of a pair in the order of :data:`FEATURES`, with the alignment, and
+    the identifying tokens left unmatched on each side."""
+    pairs, used_q, used_c = _align(q, c, group == "person")
     sim_q = [0.0] * len(q.tokens)
     sim_c = [0.0] * len(c.tokens)
     for i, j, sim, how in pairs:
-        sim_q[i] = max(sim_q[i], sim)
-        sim_c[j] = max(sim_c[j], sim)
+        if sim > sim_q[i]:
+            sim_q[i] = sim
+        if sim > sim_c[j]:
+            sim_c[j] = sim
         if how == "joined":
             # the joined neighbour on the other side counts as matched too
             if j + 1 < len(c.tokens) and (j + 1) in used_c:
@@ -285,48 +297,53 @@ def features(q: AnalyzedName, c: AnalyzedName, group: str) -> tuple[dict[str, fl
             if i + 1 < len(q.tokens) and (i + 1) in used_q:
                 sim_q[i + 1] = max(sim_q[i + 1], sim)
 
-    def coverage(name: AnalyzedName, sims: list[float]) -> float:
-        total = sum(name.weights)
-        if total <= 0:
-            return 0.0
-        return sum(w * s for w, s in zip(name.weights, sims, strict=True)) / total
-
-    cov_q, cov_c = coverage(q, sim_q), coverage(c, sim_c)
-    identifying = (WORD, NUMBER)
+    total_q, total_c = q.total_weight, c.total_weight
+    cov_q = (
+        sum(w * s for w, s in zip(q.weights, sim_q, strict=True)) / total_q if total_q > 0 else 0.0
+    )
+    cov_c = (
+        sum(w * s for w, s in zip(c.weights, sim_c, strict=True)) / total_c if total_c > 0 else 0.0
+    )
     unmatched_q = [
-        t for t, k, s in zip(q.tokens, q.kinds, sim_q, strict=True) if k in identifying and not s
+        t for t, ident, s in zip(q.tokens, q.identifying, sim_q, strict=True) if ident and not s
     ]
     unmatched_c = [
-        t for t, k, s in zip(c.tokens, c.kinds, sim_c, strict=True) if k in identifying and not s
+        t for t, ident, s in zip(c.tokens, c.identifying, sim_c, strict=True) if ident and not s
     ]
     matched = [s for s in sim_q if s > 0]
     quality = sum(matched) / len(matched) if matched else 0.0
-    numbers_q = {t for t, k in zip(q.tokens, q.kinds, strict=True) if k == NUMBER}
-    numbers_c = {t for t, k in zip(c.tokens, c.kinds, strict=True) if k == NUMBER}
-    legal_q = {t for t, k in zip(q.tokens, q.kinds, strict=True) if k == LEGAL}
-    legal_c = {t for t, k in zip(c.tokens, c.kinds, strict=True) if k == LEGAL}
+    numbers_q, numbers_c = q.numbers, c.numbers
+    legal_q, legal_c = q.legal_codes, c.legal_codes
     core_q, core_c = q.core or q.tokens, c.core or c.tokens
     cross = 1.0 if (q.native is None) != (c.native is None) else 0.0
     initialism = _initialism(q, c) or _initialism(c, q)
-    values = {
-        "coverage_min": min(cov_q, cov_c),
-        "coverage_max": max(cov_q, cov_c),
-        "match_quality": quality,
-        "conflict": float(min(len(unmatched_q), len(unmatched_c))),
-        "has_conflict": 1.0 if unmatched_q and unmatched_c else 0.0,
-        "extra": float(abs(len(unmatched_q) - len(unmatched_c))),
-        "has_extra": 1.0 if bool(unmatched_q) != bool(unmatched_c) else 0.0,
-        "extra_share": (len(unmatched_q) + len(unmatched_c)) / max(1, len(q.core) + len(c.core)),
-        "number_conflict": 1.0 if numbers_q != numbers_c and (numbers_q or numbers_c) else 0.0,
-        "same_core": 1.0 if sorted(core_q) == sorted(core_c) else 0.0,
-        "sorted_ratio": fuzz.token_sort_ratio(" ".join(core_q), " ".join(core_c)) / 100.0,
-        "compact_ratio": fuzz.ratio(q.compact, c.compact) / 100.0,
-        "initialism": 1.0 if initialism else 0.0,
-        "legal_conflict": 1.0 if legal_q and legal_c and not legal_q & legal_c else 0.0,
-        "cross_script_coverage": cross * min(cov_q, cov_c),
-        "single_token": 1.0 if min(len(core_q), len(core_c)) == 1 else 0.0,
-    }
-    return values, (pairs, unmatched_q, unmatched_c)
+    n_q, n_c = len(unmatched_q), len(unmatched_c)
+    cov_min = cov_q if cov_q < cov_c else cov_c
+    values = [
+        cov_min,
+        cov_q if cov_q > cov_c else cov_c,
+        quality,
+        float(min(n_q, n_c)),
+        1.0 if n_q and n_c else 0.0,
+        float(abs(n_q - n_c)),
+        1.0 if bool(n_q) != bool(n_c) else 0.0,
+        (n_q + n_c) / max(1, len(q.core) + len(c.core)),
+        1.0 if numbers_q != numbers_c and (numbers_q or numbers_c) else 0.0,
+        1.0 if q.sorted_core == c.sorted_core else 0.0,
+        fuzz.token_sort_ratio(q.core_text, c.core_text) / 100.0,
+        fuzz.ratio(q.compact, c.compact) / 100.0,
+        1.0 if initialism else 0.0,
+        1.0 if legal_q and legal_c and not legal_q & legal_c else 0.0,
+        cross * cov_min,
+        1.0 if min(len(core_q), len(core_c)) == 1 else 0.0,
+    ]
+    return values, pairs, unmatched_q, unmatched_c
+
+
+def features(q: AnalyzedName, c: AnalyzedName, group: str) -> tuple[dict[str, float], Any]:
+    """The feature vector of a pair, and the alignment behind it."""
+    values, pairs, unmatched_q, unmatched_c = _feature_values(q, c, group)
+    return dict(zip(FEATURES, values, strict=True)), (pairs, unmatched_q, unmatched_c)
 
 
 def _sigmoid(x: float) -> float:
@@ -335,20 +352,46 @@ def _sigmoid(x: float) -> float:
     return 1.0 / (1.0 + math.exp(-x))
 
 
+def identical(q: AnalyzedName, c: AnalyzedName) -> bool:
+    """Whether two analysed names are the same name: equal matching forms (tokens and
+    legal-form codes, in order), both in Latin script or both the same in their own script
+    (two Han names with the same pinyin are not the same name)."""
+    return bool(q.tokens) and q.tokens == c.tokens and q.native == c.native
+
+
+def _group(q: AnalyzedName, c: AnalyzedName, group: str | None) -> str:
+    if group is None or group == "any":
+        group = c.group if c.group != "any" else q.group
+    return "org" if group == "any" else group
+
+
+def score_analyzed(
+    q: AnalyzedName, c: AnalyzedName, group: str | None = None, model: Model | None = None
+) -> float:
+    """The score of :func:`compare_analyzed` alone, without building its explanation."""
+    model = model or default_model()
+    group = _group(q, c, group)
+    if identical(q, c):
+        return 1.0
+    values, _pairs, _unmatched_q, _unmatched_c = _feature_values(q, c, group)
+    logit = model.bias[group] + sum(
+        w * v for w, v in zip(model.vectors[group], values, strict=True)
+    )
+    return _sigmoid(logit)
+
+
 def compare_analyzed(
     q: AnalyzedName, c: AnalyzedName, group: str | None = None, model: Model | None = None
 ) -> Comparison:
     """Compare two analysed names; ``group`` defaults to the candidate's."""
     model = model or default_model()
-    if group is None or group == "any":
-        group = c.group if c.group != "any" else q.group
-    if group == "any":
-        group = "org"
+    group = _group(q, c, group)
     values, (pairs, unmatched_q, unmatched_c) = features(q, c, group)
     weights = model.weights[group]
     parts = {name: weights.get(name, 0.0) * values[name] for name in FEATURES}
     logit = model.bias[group] + sum(parts.values())
-    score = _sigmoid(logit)
+    same = identical(q, c)
+    score = 1.0 if same else _sigmoid(logit)
     matches = [TokenMatch(q.tokens[i], c.tokens[j], sim, how) for i, j, sim, how in pairs]
     return Comparison(
         score=score,
@@ -360,6 +403,7 @@ def compare_analyzed(
         matches=matches,
         unmatched_query=unmatched_q,
         unmatched_candidate=unmatched_c,
+        identical=same,
     )
 
 

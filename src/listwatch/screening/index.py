@@ -25,9 +25,11 @@ import math
 import os
 import shutil
 import tempfile
+import threading
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -49,8 +51,11 @@ if TYPE_CHECKING:
 
     from listwatch.registry.db import Registry
 
-INDEX_VERSION = 11
-MAX_POSTINGS = 60_000  # postings read per query before common keys are skipped
+INDEX_VERSION = 12
+BUILD_CHUNK = 10_000  # names per task of a build worker
+PARALLEL_MIN = 50_000  # names from which a build uses several processes
+MAX_POSTINGS = 10_000  # postings read per query to generate candidates
+ANALYSES_KEPT = 100_000  # candidates' analyses kept in memory, rebuilt from the index
 DELTA_SHARE = 0.05
 
 
@@ -63,27 +68,47 @@ def blocking_groups(name: AnalyzedName) -> list[list[str]]:
     its metaphone, its first letters, its consonant skeleton), then one group per key of
     the whole name (run-together core, initials, native script). A query counts the best
     key of each group once, so a common word does not weigh four times."""
-    groups: list[list[str]] = []
+    core = _blocking_core(name)
+    groups: list[list[str]] = [list(token_keys(token)) for token in dict.fromkeys(core)]
+    groups.extend(_whole_name_groups(name, core))
+    return groups
+
+
+def _blocking_core(name: AnalyzedName) -> tuple[str, ...]:
     core = name.core or tuple(t for t, k in zip(name.tokens, name.kinds, strict=True) if k != LEGAL)
-    core = core or name.tokens
-    for token in dict.fromkeys(core):
-        group = ["t:" + token]
-        if len(token) >= 5:
-            # Cyrillic "в" becomes v where English spellings have w (Хуавей, Huawei).
-            group.append("f:" + token[:4].replace("w", "v"))
-            # Г is G or H, К is K or C, Й is Y or I: the rest of the word still agrees.
-            group.append("r:" + token[1:])
-        if len(token) >= 3:
-            code = phonetic_key(token)
-            if code:
-                group.append("p:" + code)
-            bones = skeleton(token)
-            if len(bones) >= 3:
-                group.append("s:" + bones)
-            loose = loose_skeleton(token)
-            if len(loose) >= 2 and len(token) >= 4:
-                group.append("l:" + loose[:5])
-        groups.append(group)
+    return core or name.tokens
+
+
+@lru_cache(maxsize=262_144)
+def token_keys(token: str) -> tuple[str, ...]:
+    """The blocking keys of one identifying token; the token itself comes first."""
+    group = ["t:" + token]
+    if len(token) >= 5:
+        # Cyrillic "в" becomes v where English spellings have w (Хуавей, Huawei).
+        group.append("f:" + token[:4].replace("w", "v"))
+        # Г is G or H, К is K or C, Й is Y or I: the rest of the word still agrees.
+        group.append("r:" + token[1:])
+    if len(token) >= 3:
+        code = phonetic_key(token)
+        if code:
+            group.append("p:" + code)
+        bones = skeleton(token)
+        if len(bones) >= 3:
+            group.append("s:" + bones)
+        loose = loose_skeleton(token)
+        if len(loose) >= 2 and len(token) >= 4:
+            group.append("l:" + loose[:5])
+    return tuple(group)
+
+
+@lru_cache(maxsize=262_144)
+def token_key_hashes(token: str) -> tuple[int, ...]:
+    """The hashes of :func:`token_keys` (the token's own key first)."""
+    return tuple(_hash(key) for key in token_keys(token))
+
+
+def _whole_name_groups(name: AnalyzedName, core: tuple[str, ...]) -> list[list[str]]:
+    groups: list[list[str]] = []
     if name.script == "Hani" and len(core) > 1:
         # pinyin syllables: "da lian" is written "Dalian" in Latin names
         groups.append(["t:" + a + b for a, b in itertools.pairwise(core)])
@@ -108,6 +133,14 @@ def blocking_groups(name: AnalyzedName) -> list[list[str]]:
     if name.native:
         groups.append(["n:" + name.native.replace(" ", "")])
     return groups
+
+
+def blocking_hashes(name: AnalyzedName) -> tuple[list[tuple[int, ...]], list[list[int]]]:
+    """The hashed keys of :func:`blocking_groups`: token groups, then whole-name groups."""
+    core = _blocking_core(name)
+    tokens = [token_key_hashes(token) for token in dict.fromkeys(core)]
+    whole = [[_hash(key) for key in group] for group in _whole_name_groups(name, core)]
+    return tokens, whole
 
 
 _LOOSE = (
@@ -171,9 +204,24 @@ class _Strings:
     def __len__(self) -> int:
         return len(self.offsets) - 1
 
+    @property
+    def _bytes(self) -> memoryview:
+        """The buffer as bytes (a view of the memory map: nothing is copied)."""
+        view: memoryview | None = self.__dict__.get("_view")
+        if view is None:
+            view = self.__dict__["_view"] = np.ascontiguousarray(self.blob).data.cast("B")
+        return view
+
     def __getitem__(self, index: int) -> str:
-        start, end = int(self.offsets[index]), int(self.offsets[index + 1])
-        return bytes(self.blob[start:end]).decode("utf-8")
+        start, end = self.offsets[index : index + 2].tolist()
+        return str(self._bytes[start:end], "utf-8")
+
+    def many(self, indices: np.ndarray) -> list[str]:
+        """The strings at several positions (one numpy gather for all their offsets)."""
+        starts = self.offsets[indices].tolist()
+        ends = self.offsets[indices + 1].tolist()
+        view = self._bytes
+        return [str(view[a:b], "utf-8") for a, b in zip(starts, ends, strict=True)]
 
     def __iter__(self) -> Iterator[str]:
         for i in range(len(self)):
@@ -223,6 +271,104 @@ class Watermark:
 
 
 @dataclass
+class _AnalysedNames:
+    """What a build worker returns for a chunk of names (arrays, cheap to pickle)."""
+
+    kept_mask: np.ndarray  # names that have blocking keys (the others are not indexed)
+    forms: list[str]
+    shapes: list[str]
+    natives: list[str]
+    key_counts: np.ndarray
+    key_hashes: np.ndarray
+    token_counts: np.ndarray
+    token_hashes: np.ndarray
+
+
+def _analyse_names(task: tuple[list[str], list[str]]) -> _AnalysedNames:
+    """Analyse a chunk of (name, schema) and hash its blocking keys (in a build worker)."""
+    texts, schemas = task
+    # Every name is analysed once while building: skip the cache of analyze_name.
+    analyze = analyze_name.__wrapped__
+    kept = np.zeros(len(texts), dtype=bool)
+    forms: list[str] = []
+    shapes: list[str] = []
+    natives: list[str] = []
+    key_counts: list[int] = []
+    keys_flat: list[int] = []
+    token_counts: list[int] = []
+    tokens_flat: list[int] = []
+    for i, (text, schema) in enumerate(zip(texts, schemas, strict=True)):
+        analyzed = analyze(text, schema)
+        token_groups, whole = blocking_hashes(analyzed)
+        keys: set[int] = set()
+        for group in token_groups:
+            keys.update(group)
+        for whole_group in whole:
+            keys.update(whole_group)
+        if not keys:
+            continue
+        kept[i] = True
+        forms.append(analyzed.normalized)
+        shapes.append(name_shape(analyzed))
+        natives.append(analyzed.native or "")
+        key_counts.append(len(keys))
+        keys_flat.extend(keys)
+        token_counts.append(len(token_groups))
+        tokens_flat.extend(group[0] for group in token_groups)
+    return _AnalysedNames(
+        kept_mask=kept,
+        forms=forms,
+        shapes=shapes,
+        natives=natives,
+        key_counts=np.asarray(key_counts, dtype=np.int32),
+        key_hashes=np.asarray(keys_flat, dtype=np.uint64),
+        token_counts=np.asarray(token_counts, dtype=np.int32),
+        token_hashes=np.asarray(tokens_flat, dtype=np.uint64),
+    )
+
+
+def _concat(arrays: list[np.ndarray], dtype: Any) -> np.ndarray:
+    return np.concatenate(arrays).astype(dtype, copy=False) if arrays else np.zeros(0, dtype)
+
+
+def _map_tasks(function: Any, tasks: list[Any], workers: int | None, large: bool) -> Iterator[Any]:
+    """``function`` over ``tasks`` in order: on worker processes when the job is large and
+    more than one core is available, in this process otherwise."""
+    import multiprocessing
+    import threading
+
+    count = min(workers or os.cpu_count() or 1, len(tasks))
+    # Workers are forked (no re-import of the caller's main module, as "spawn" would
+    # need); forking is safe only from a process that runs no other thread, so a build
+    # inside a threaded server stays in its own process.
+    parallel = (
+        count > 1
+        and large
+        and os.name == "posix"
+        and threading.active_count() == 1
+        and not multiprocessing.current_process().daemon
+    )
+    if not parallel:
+        for task in tasks:
+            yield function(task)
+        return
+    from concurrent.futures import ProcessPoolExecutor
+
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(count, mp_context=context) as executor:
+        yield from executor.map(function, tasks)
+
+
+def _members(postings: np.ndarray, ids: np.ndarray) -> np.ndarray:
+    """1.0 where ``ids`` appear in ``postings`` (sorted), else 0.0 (a binary search each)."""
+    if not len(postings):
+        return np.zeros(len(ids), dtype=np.float64)
+    position = np.searchsorted(postings, ids)
+    np.minimum(position, len(postings) - 1, out=position)
+    return (postings[position] == ids).astype(np.float64)
+
+
+@dataclass
 class NameIndex:
     """Blocked names and identifiers of a registry (see the module docstring)."""
 
@@ -232,6 +378,7 @@ class NameIndex:
     names: _Strings
     forms: _Strings
     shapes: _Strings
+    natives: _Strings
     name_entity: np.ndarray
     name_kind: np.ndarray
     name_norms: np.ndarray
@@ -243,8 +390,11 @@ class NameIndex:
     delta_records: list[NameRecord] = field(default_factory=list)
     _delta_forms: list[str] = field(default_factory=list)
     _delta_shapes: list[str] = field(default_factory=list)
-    _delta_tokens: list[int] = field(default_factory=list)
+    _delta_natives: list[str] = field(default_factory=list)
+    _delta_norms: list[float] = field(default_factory=list)
     _delta_keys: dict[int, list[int]] = field(default_factory=dict)
+    _analyses: dict[int, AnalyzedName] = field(default_factory=dict, repr=False)
+    _scratch: threading.local = field(default_factory=threading.local, repr=False)
 
     # ------------------------------------------------------------------ building
 
@@ -255,22 +405,25 @@ class NameIndex:
         identifiers: dict[str, list[str]] | None = None,
         watermark: Watermark | None = None,
         progress: Any = None,
+        workers: int | None = None,
     ) -> NameIndex:
-        """Index names (each analysed under its entity's schema) and identifier keys."""
+        """Index names (each analysed under its entity's schema) and identifier keys.
+
+        Names are analysed and their keys hashed on ``workers`` processes (default: all
+        cores, for registries of at least ``PARALLEL_MIN`` names); the postings are then
+        sorted once with numpy. ``progress`` is called with the number of names done.
+        """
         entity_pos: dict[str, int] = {}
         entity_ids: list[str] = []
         entity_schemas: list[str] = []
         entity_countries: list[str] = []
-        names: list[str] = []
-        forms: list[str] = []
-        shapes: list[str] = []
+        texts: list[str] = []
+        schemas: list[str] = []
         name_entity: list[int] = []
         name_kind: list[int] = []
-        token_rows: list[np.ndarray] = []
-        key_rows: list[np.ndarray] = []
-        name_rows: list[np.ndarray] = []
         seen: set[tuple[int, str]] = set()
         kind_code = {k: i for i, k in enumerate(KINDS)}
+        other = kind_code["other"]
         for record in records:
             pos = entity_pos.get(record.entity_id)
             if pos is None:
@@ -282,48 +435,57 @@ class NameIndex:
             if not text or (pos, text) in seen:
                 continue
             seen.add((pos, text))
-            analyzed = analyze_name(text, record.schema)
-            groups = blocking_groups(analyzed)
-            keys = {key for group in groups for key in group}
-            if not keys:
-                continue
-            index = len(names)
-            names.append(text)
-            forms.append(analyzed.normalized)
-            shapes.append(name_shape(analyzed))
+            texts.append(text)
+            schemas.append(record.schema)
             name_entity.append(pos)
-            name_kind.append(kind_code.get(record.kind, kind_code["other"]))
-            token_rows.append(
-                np.fromiter(
-                    (_hash(g[0]) for g in groups[: token_group_count(analyzed)]),
-                    dtype=np.uint64,
-                )
-            )
-            hashes = np.fromiter((_hash(k) for k in keys), dtype=np.uint64, count=len(keys))
-            key_rows.append(hashes)
-            name_rows.append(np.full(len(hashes), index, dtype=np.int32))
+            name_kind.append(kind_code.get(record.kind, other))
+        del seen
+        tasks = [
+            (texts[start : start + BUILD_CHUNK], schemas[start : start + BUILD_CHUNK])
+            for start in range(0, len(texts), BUILD_CHUNK)
+        ]
+        del schemas
+        parts: list[_AnalysedNames] = []
+        for part in _map_tasks(_analyse_names, tasks, workers, len(texts) >= PARALLEL_MIN):
+            parts.append(part)
             if progress is not None:
-                progress(1)
-        if key_rows:
-            all_keys = np.concatenate(key_rows)
-            all_names = np.concatenate(name_rows)
-        else:
-            all_keys = np.zeros(0, np.uint64)
-            all_names = np.zeros(0, np.int32)
-        order = np.lexsort((all_names, all_keys))
-        all_keys, all_names = all_keys[order], all_names[order]
-        unique_keys, starts = np.unique(all_keys, return_index=True)
-        offsets = np.append(starts, len(all_keys)).astype(np.int64)
+                progress(len(part.kept_mask))
+        del tasks
+        kept = np.concatenate([p.kept_mask for p in parts]) if parts else np.zeros(0, bool)
+        names = [t for t, k in zip(texts, kept.tolist(), strict=True) if k]
+        del texts
+        forms = [f for p in parts for f in p.forms]
+        shapes = [s for p in parts for s in p.shapes]
+        natives = [n for p in parts for n in p.natives]
+        key_counts = _concat([p.key_counts for p in parts], np.int32)
+        key_hashes = _concat([p.key_hashes for p in parts], np.uint64)
+        token_counts = _concat([p.token_counts for p in parts], np.int32)
+        token_hashes = _concat([p.token_hashes for p in parts], np.uint64)
+        del parts
+        owners = np.repeat(np.arange(len(names), dtype=np.int32), key_counts)
+        # A stable sort by key keeps each key's names in increasing order.
+        order = np.argsort(key_hashes, kind="stable")
+        sorted_keys = key_hashes[order]
+        postings = owners[order]
+        del order, owners, key_hashes
+        boundary = np.ones(len(sorted_keys), dtype=bool)
+        boundary[1:] = sorted_keys[1:] != sorted_keys[:-1]
+        starts = np.flatnonzero(boundary)
+        unique_keys = sorted_keys[starts]
+        del sorted_keys, boundary
+        offsets = np.append(starts, len(postings)).astype(np.int64)
         # Each name's norm: the summed rarity of its identifying tokens (for a weighted Dice).
         frequencies = np.diff(offsets)
         norms = np.zeros(len(names), dtype=np.float32)
-        if token_rows:
-            lengths = np.array([len(r) for r in token_rows])
-            token_hashes = np.concatenate(token_rows)
+        if len(token_hashes):
             position = np.searchsorted(unique_keys, token_hashes)
             rarity = np.log1p(max(1, len(names)) / frequencies[position])
-            owners = np.repeat(np.arange(len(names)), lengths)
-            norms = np.bincount(owners, weights=rarity, minlength=len(names)).astype(np.float32)
+            token_owners = np.repeat(np.arange(len(names)), token_counts)
+            norms = np.bincount(token_owners, weights=rarity, minlength=len(names)).astype(
+                np.float32
+            )
+        entity_array = np.asarray(name_entity, dtype=np.int32)[kept]
+        kind_array = np.asarray(name_kind, dtype=np.int8)[kept]
         return cls(
             entity_ids=_Strings.build(entity_ids),
             entity_schemas=_Strings.build(entity_schemas),
@@ -331,12 +493,13 @@ class NameIndex:
             names=_Strings.build(names),
             forms=_Strings.build(forms),
             shapes=_Strings.build(shapes),
-            name_entity=np.asarray(name_entity, dtype=np.int32),
-            name_kind=np.asarray(name_kind, dtype=np.int8),
+            natives=_Strings.build(natives),
+            name_entity=entity_array,
+            name_kind=kind_array,
             name_norms=norms,
             key_hashes=unique_keys,
             key_offsets=offsets,
-            postings=all_names.astype(np.int32),
+            postings=postings.astype(np.int32),
             identifiers=identifiers or {},
             watermark=watermark or Watermark(),
         )
@@ -351,7 +514,15 @@ class NameIndex:
         "key_offsets",
         "postings",
     )
-    _STRINGS = ("entity_ids", "entity_schemas", "entity_countries", "names", "forms", "shapes")
+    _STRINGS = (
+        "entity_ids",
+        "entity_schemas",
+        "entity_countries",
+        "names",
+        "forms",
+        "shapes",
+        "natives",
+    )
 
     def save(self, directory: Path) -> None:
         """Write the index atomically (a new directory renamed over the old one)."""
@@ -448,16 +619,20 @@ class NameIndex:
             if not text:
                 continue
             analyzed = analyze_name(text, record.schema)
-            keys = blocking_keys(analyzed)
+            token_groups, whole = blocking_hashes(analyzed)
+            keys = {key for group in token_groups for key in group}
+            keys.update(key for group in whole for key in group)
             position = len(self.names) + len(self.delta_records)
             self._delta_forms.append(analyzed.normalized)
             self._delta_shapes.append(name_shape(analyzed))
-            self._delta_tokens.append(token_group_count(analyzed))
+            self._delta_natives.append(analyzed.native or "")
             self.delta_records.append(
                 NameRecord(record.entity_id, text, record.schema, record.kind, record.country)
             )
             for key in keys:
-                self._delta_keys.setdefault(_hash(key), []).append(position)
+                self._delta_keys.setdefault(key, []).append(position)
+            # its norm as a base name's: the summed rarity of its identifying tokens
+            self._delta_norms.append(sum(self._rarity(group[0]) for group in token_groups))
             added += 1
         return added
 
@@ -486,19 +661,29 @@ class NameIndex:
             country=self.entity_countries[entity] or None,
         )
 
-    def _rarity(self, key: str) -> float:
-        found = len(self._key_postings(key))
-        return math.log1p(max(1, self.size) / max(1, found))
+    def _postings_of(self, key_hash: int) -> np.ndarray:
+        """The names filed under a hashed key (base and delta)."""
+        position = int(np.searchsorted(self.key_hashes, np.uint64(key_hash)))
+        if position < len(self.key_hashes) and int(self.key_hashes[position]) == key_hash:
+            found = np.asarray(
+                self.postings[self.key_offsets[position] : self.key_offsets[position + 1]]
+            )
+        else:
+            found = np.zeros(0, dtype=np.int32)
+        extra = self._delta_keys.get(key_hash)
+        if extra:
+            found = np.concatenate([found, np.asarray(extra, dtype=np.int32)])
+        return found
 
-    def _norm(self, name: AnalyzedName) -> float:
-        groups = blocking_groups(name)[: token_group_count(name)]
-        return sum(self._rarity(group[0]) for group in groups)
+    def _rarity(self, key_hash: int) -> float:
+        found = len(self._postings_of(key_hash))
+        return math.log1p(max(1, self.size) / max(1, found))
 
     def _norms(self, ids: np.ndarray) -> np.ndarray:
         base = len(self.names)
-        if not self._delta_tokens or int(ids.max(initial=0)) < base:
+        if not self._delta_norms or int(ids.max(initial=0)) < base:
             return np.asarray(self.name_norms[ids], dtype=np.float64)
-        delta = np.asarray(self._delta_tokens, dtype=np.int64)
+        delta = np.asarray(self._delta_norms, dtype=np.float64)
         inside = ids < base
         out = np.empty(len(ids), dtype=np.float64)
         out[inside] = self.name_norms[ids[inside]]
@@ -507,15 +692,22 @@ class NameIndex:
 
     def analysis(self, name_index: int, name: str, schema: str) -> AnalyzedName:
         """The stored analysis of an indexed name (rebuilt without normalising again)."""
+        found = self._analyses.get(name_index)
+        if found is not None and found.original == name and found.schema == schema:
+            return found
         base = len(self.names)
         if name_index >= base:
-            form, shape = (
-                self._delta_forms[name_index - base],
-                self._delta_shapes[name_index - base],
-            )
+            form = self._delta_forms[name_index - base]
+            shape = self._delta_shapes[name_index - base]
+            native = self._delta_natives[name_index - base]
         else:
             form, shape = self.forms[name_index], self.shapes[name_index]
-        return restore_analysis(name, schema, form, shape)
+            native = self.natives[name_index]
+        analyzed = restore_analysis(name, schema, form, shape, native or None)
+        if len(self._analyses) >= ANALYSES_KEPT:
+            self._analyses.clear()
+        self._analyses[name_index] = analyzed
+        return analyzed
 
     def form(self, name_index: int) -> str:
         """The matching form (ASCII tokens) of an indexed name."""
@@ -524,89 +716,212 @@ class NameIndex:
             return self._delta_forms[name_index - base]
         return self.forms[name_index]
 
-    def _postings(self, key_hash: int) -> np.ndarray:
-        position = int(np.searchsorted(self.key_hashes, np.uint64(key_hash)))
-        if position < len(self.key_hashes) and int(self.key_hashes[position]) == key_hash:
-            return np.asarray(
-                self.postings[self.key_offsets[position] : self.key_offsets[position + 1]]
-            )
-        return np.zeros(0, dtype=np.int32)
+    def _lookup(self, hashes: list[int]) -> tuple[np.ndarray, np.ndarray]:
+        """Where the postings of each hashed key start and end (an empty range when absent)."""
+        wanted = np.asarray(hashes, dtype=np.uint64)
+        position = np.searchsorted(self.key_hashes, wanted)
+        position = np.minimum(position, max(0, len(self.key_hashes) - 1))
+        present = (
+            self.key_hashes[position] == wanted
+            if len(self.key_hashes)
+            else np.zeros(len(wanted), dtype=bool)
+        )
+        starts = np.where(present, self.key_offsets[position], 0)
+        after = np.minimum(position + 1, len(self.key_offsets) - 1)
+        ends = np.where(present, self.key_offsets[after], 0)
+        return starts, ends
 
-    def _key_postings(self, key: str) -> np.ndarray:
-        key_hash = _hash(key)
-        found = self._postings(key_hash)
-        extra = self._delta_keys.get(key_hash)
+    def _buffers(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Per-thread scratch arrays with one cell per indexed name (all zero between uses)."""
+        scratch = self._scratch
+        buffers = getattr(scratch, "buffers", None)
+        if buffers is None or len(buffers[0]) < self.size:
+            size = self.size + 1024  # room for names indexed incrementally
+            buffers = (
+                np.zeros(size, dtype=np.float64),  # best weight of the current key group
+                np.zeros(size, dtype=np.float64),  # summed weights of shared token groups
+                np.zeros(size, dtype=np.int8),  # shares a key of the whole name
+                np.zeros(size, dtype=np.int32),  # first position in the gathered postings
+            )
+            scratch.buffers = buffers
+        return buffers
+
+    def _postings_slice(self, key: int, start: int, end: int) -> np.ndarray:
+        """The names under a hashed key, in increasing order (base, then delta)."""
+        extra = self._delta_keys.get(key) if self._delta_keys else None
+        found = np.asarray(self.postings[start:end])
         if extra:
             found = np.concatenate([found, np.asarray(extra, dtype=np.int32)])
         return found
 
     def candidates(self, query: AnalyzedName, limit: int = 12) -> list[Candidate]:
-        """The names most like ``query`` among those sharing its rarest keys (at most ``limit``).
+        """The names most like ``query`` (at most ``limit``), best first.
 
-        Each name sharing keys gets the sum over the query's key groups of the rarity
-        (``log(1 + N / df)``) of the best key it shares in that group, relative to the best
-        such sum, plus the Dice overlap of identifying tokens (matched token groups against
-        both names' token counts), so a short name inside a long one ranks high.
+        A name's rank is a weighted Dice overlap: for each identifying token of the query,
+        the rarity (``log(1 + N / df)``) of the best key of that token the name shares,
+        summed, against both names' summed token rarities; sharing a key of the whole name
+        (run-together form, initials, native script) adds 0.5.
+
+        Rare keys generate the candidates: their postings are read, rarest first, up to
+        ``MAX_POSTINGS``. Keys too common to read are not scanned; instead the names
+        still able to reach the ``limit`` best (by an upper bound on what the common
+        tokens could add) are looked up in their postings (which are sorted), so a
+        common word such as "Investment" still tells "Kinnor Investment Oy" from
+        "Kinnor Trading Oy" at the cost of a binary search per name.
         """
         total = max(1, self.size)
-        groups = blocking_groups(query)
-        token_groups = token_group_count(query)
-        lists: list[tuple[int, float, np.ndarray]] = []
-        for number, group in enumerate(groups):
-            for key in group:
-                found = self._key_postings(key)
-                if len(found):
-                    weight = math.log(1 + total / len(found))
-                    if key.startswith(("c:", "n:")):
-                        weight *= 2  # the whole name agrees
-                    lists.append((number, weight, found))
-        if not lists:
+        token_groups, whole_groups = blocking_hashes(query)
+        groups = [*token_groups, *whole_groups]
+        flat = [key for group in groups for key in group]
+        if not flat:
             return []
-        lists.sort(key=lambda item: len(item[2]))
-        chosen: list[tuple[int, float, np.ndarray]] = []
-        budget = 0
-        for item in lists:
-            if chosen and budget + len(item[2]) > MAX_POSTINGS:
-                continue
-            chosen.append(item)
-            budget += len(item[2])
-        all_ids = np.concatenate([f for _, _, f in chosen]).astype(np.int64)
-        all_weights = np.concatenate([np.full(len(f), w) for _, w, f in chosen])
-        all_groups = np.concatenate([np.full(len(f), g, dtype=np.int64) for g, _, f in chosen])
-        # best key per (name, group), then sums over groups
-        pair = all_ids * 1024 + all_groups
-        order = np.lexsort((-all_weights, pair))
-        pair, all_weights, all_ids, all_groups = (
-            pair[order],
-            all_weights[order],
-            all_ids[order],
-            all_groups[order],
+        numbers = [number for number, group in enumerate(groups) for _key in group]
+        starts, ends = self._lookup(flat)
+        sizes = (ends - starts).tolist()
+        if self._delta_keys:
+            sizes = [
+                size + len(self._delta_keys.get(key, ()))
+                for key, size in zip(flat, sizes, strict=True)
+            ]
+        token_count = len(token_groups)
+        # The norm of the query: the rarity of its tokens' own keys (the first of each group).
+        query_norm = sum(
+            math.log1p(total / max(1, sizes[flat.index(group[0])])) for group in token_groups
         )
-        first = np.ones(len(pair), dtype=bool)
-        first[1:] = pair[1:] != pair[:-1]
-        ids, inverse = np.unique(all_ids[first], return_inverse=True)
-        np.bincount(inverse, weights=all_weights[first])
-        in_token_group = all_groups[first] < token_groups
-        shared = np.bincount(inverse, weights=all_weights[first] * in_token_group)
-        whole = np.bincount(inverse, weights=(~in_token_group).astype(np.float64))
-        query_norm = sum(self._rarity(g[0]) for g in groups[:token_groups])
-        rank = 2 * shared / (query_norm + np.maximum(self._norms(ids), 1e-3)) + 0.5 * (whole > 0)
-        top = np.argpartition(-rank, limit - 1)[:limit] if len(ids) > limit else np.arange(len(ids))
-        ordered = sorted(top.tolist(), key=lambda i: (-float(rank[i]), int(ids[i])))
-        out = []
-        for i in ordered:
-            record = self.record(int(ids[i]))
+        present = [k for k in range(len(flat)) if sizes[k] > 0]
+        if not present:
+            return []
+        present.sort(key=lambda k: sizes[k])
+        read: list[int] = []
+        budget = 0
+        for k in present:
+            if read and budget + sizes[k] > MAX_POSTINGS:
+                continue
+            read.append(k)
+            budget += sizes[k]
+        starts_list, ends_list = starts.tolist(), ends.tolist()
+
+        def postings(k: int) -> np.ndarray:
+            return self._postings_slice(flat[k], starts_list[k], ends_list[k])
+
+        def weight(k: int) -> float:
+            return math.log(1 + total / sizes[k])
+
+        best, shared, whole, first = self._buffers()
+        by_group: dict[int, list[int]] = {}
+        for k in read:
+            by_group.setdefault(numbers[k], []).append(k)
+        gathered: list[np.ndarray] = []
+        for number in sorted(by_group):
+            members = by_group[number]
+            if number >= token_count:
+                for k in members:
+                    found = postings(k)
+                    whole[found] = 1
+                    gathered.append(found)
+                continue
+            if len(members) == 1:
+                found = postings(members[0])
+                shared[found] += weight(members[0])
+                gathered.append(found)
+                continue
+            # the best key of the group counts: lighter keys are written first, then heavier
+            lists = sorted(((weight(k), postings(k)) for k in members), key=lambda item: item[0])
+            for w, found in lists:
+                best[found] = w
+            ids_of_group = np.concatenate([found for _w, found in lists])
+            shared[ids_of_group] += best[ids_of_group]
+            best[ids_of_group] = 0.0
+            gathered.append(ids_of_group)
+        every = np.concatenate(gathered) if len(gathered) > 1 else gathered[0]
+        places = np.arange(len(every), dtype=np.int32)
+        first[every] = places
+        ids = every[first[every] == places].astype(np.int64)
+        shared_ids = shared[ids]
+        whole_ids = whole[ids].astype(np.float64)
+        shared[ids] = 0.0
+        whole[ids] = 0
+        denominator = query_norm + np.maximum(self._norms(ids), 1e-3)
+        # Common keys not read: the exact token of each identifying token not read yet, and
+        # the keys of the whole name not read.
+        read_groups = set(by_group)
+        pending_tokens = [
+            flat.index(group[0])
+            for number, group in enumerate(token_groups)
+            if number not in read_groups and sizes[flat.index(group[0])] > 0
+        ]
+        pending_whole = [
+            k for k in present if numbers[k] >= token_count and numbers[k] not in read_groups
+        ]
+        if (pending_tokens or pending_whole) and len(ids):
+            extra = sum(weight(k) for k in pending_tokens)
+            lower = 2 * shared_ids / denominator + 0.5 * whole_ids
+            upper = 2 * (shared_ids + extra) / denominator + 0.5 * (
+                1.0 if pending_whole else whole_ids
+            )
+            if len(ids) > limit:
+                cut = np.partition(lower, len(lower) - limit)[len(lower) - limit]
+                keep = np.flatnonzero(upper >= cut)
+                ids, shared_ids, whole_ids, denominator = (
+                    ids[keep],
+                    shared_ids[keep],
+                    whole_ids[keep],
+                    denominator[keep],
+                )
+            for k in pending_tokens:
+                shared_ids = shared_ids + weight(k) * _members(postings(k), ids)
+            for k in pending_whole:
+                whole_ids = np.maximum(whole_ids, _members(postings(k), ids))
+        rank = 2 * shared_ids / denominator + 0.5 * (whole_ids > 0)
+        if len(ids) > limit:
+            # every name ranked at least as high as the limit-th (ties broken by position)
+            cut = np.partition(rank, len(rank) - limit)[len(rank) - limit]
+            top = np.flatnonzero(rank >= cut)
+        else:
+            top = np.arange(len(ids))
+        ranks, positions = rank[top].tolist(), ids[top].tolist()
+        ordered = sorted(zip(ranks, positions, strict=True), key=lambda item: (-item[0], item[1]))
+        return self._candidates([p for _r, p in ordered[:limit]], [r for r, _p in ordered[:limit]])
+
+    def _candidates(self, positions: list[int], ranks: list[float]) -> list[Candidate]:
+        """Candidates for index positions (the stored strings gathered in one go)."""
+        base = len(self.names)
+        inside = np.asarray([p for p in positions if p < base], dtype=np.int64)
+        names = self.names.many(inside)
+        entities = np.asarray(self.name_entity[inside], dtype=np.int64)
+        entity_ids = self.entity_ids.many(entities)
+        schemas = self.entity_schemas.many(entities)
+        countries = self.entity_countries.many(entities)
+        kinds = self.name_kind[inside].tolist()
+        out: list[Candidate] = []
+        k = 0
+        for position, rank in zip(positions, ranks, strict=True):
+            if position >= base:
+                record = self.record(position)
+                out.append(
+                    Candidate(
+                        position,
+                        record.entity_id,
+                        record.name,
+                        record.schema,
+                        record.kind,
+                        record.country,
+                        rank,
+                    )
+                )
+                continue
             out.append(
                 Candidate(
-                    name_index=int(ids[i]),
-                    entity_id=record.entity_id,
-                    name=record.name,
-                    schema=record.schema,
-                    kind=record.kind,
-                    country=record.country,
-                    blocking=float(rank[i]),
+                    position,
+                    entity_ids[k],
+                    names[k],
+                    schemas[k],
+                    KINDS[kinds[k]],
+                    countries[k] or None,
+                    rank,
                 )
             )
+            k += 1
         return out
 
     def lookup_identifier(self, keys: Iterable[str]) -> list[tuple[str, str]]:

@@ -27,7 +27,7 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import cache, lru_cache
+from functools import cache, cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -83,6 +83,7 @@ class LegalForm:
 class _Tables:
     latin: dict[tuple[str, ...], LegalForm]
     latin_max: int
+    latin_first: frozenset[str]
     suffixes: list[tuple[str, LegalForm]]
     rigour_weight: float
     rigour_ignore: frozenset[str]
@@ -112,6 +113,7 @@ def _tables() -> _Tables:
     return _Tables(
         latin=latin,
         latin_max=max(len(k) for k in latin),
+        latin_first=frozenset(k[0] for k in latin),
         suffixes=suffixes,
         rigour_weight=float(raw["rigour_codes"]["default"]),
         rigour_ignore=frozenset(raw["rigour_codes"].get("ignore", [])),
@@ -143,8 +145,9 @@ def _han_transliterator() -> Any:
     return icu.Transliterator.createInstance("Traditional-Simplified")
 
 
+@lru_cache(maxsize=65536)
 def _simplify_han(text: str) -> str:
-    if not any(_is_cjk(c) for c in text):
+    if text.isascii() or not any(_is_cjk(c) for c in text):
         return text
     return str(_han_transliterator().transliterate(text))
 
@@ -169,6 +172,8 @@ def _is_cjk(char: str) -> bool:
 
 
 def _strip_marks(text: str) -> str:
+    if text.isascii():
+        return text
     decomposed = unicodedata.normalize("NFKD", text)
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
@@ -182,10 +187,45 @@ def transliterate(text: str) -> str:
     """
     if text.isascii():
         return text
+    out = _piecewise_transliteration(text)
+    if out is None:
+        from rigour.text import ascii_text
+
+        out = ascii_text(text)
+    return out.replace("?", "").replace("ʿ", "").replace("ʾ", "")
+
+
+_RUSSIAN = frozenset("абвгдеёжзийклмнопрстуфхцчшщъыьэюя")
+
+
+def _is_han_ideograph(char: str) -> bool:
+    return "\u4e00" <= char <= "\u9fff" or "\u3400" <= char <= "\u4dbf"
+
+
+@lru_cache(maxsize=8192)
+def _ascii_piece(piece: str) -> str:
     from rigour.text import ascii_text
 
-    out = ascii_text(text)
-    return out.replace("?", "").replace("ʿ", "").replace("ʾ", "")
+    return str(ascii_text(piece))
+
+
+def _piecewise_transliteration(text: str) -> str | None:
+    """The transliteration of a Russian or Han word from cached pieces, or None for others.
+
+    Transliterating a whole word costs about 0.1 ms per character, so names are put
+    together from cached pieces where that gives exactly the same spelling: Han
+    characters one by one (pinyin syllables, space-separated), Russian letters one by one
+    except the last three, taken together (word endings such as "-ий" → "y" depend on
+    context). Ukrainian, Belarusian, Kazakh, Serbian and Hangul words, whose spelling the
+    transliterator chooses per word, take the whole-word path.
+    """
+    if all(c in _RUSSIAN for c in text):
+        if len(text) <= 3:
+            return _ascii_piece(text)
+        return "".join(_ascii_piece(c) for c in text[:-3]) + _ascii_piece(text[-3:])
+    if all(_is_han_ideograph(c) for c in text):
+        return " ".join(_ascii_piece(c) for c in text)
+    return None
 
 
 @dataclass(frozen=True)
@@ -298,14 +338,66 @@ class AnalyzedName:
     steps: tuple[str, ...] = field(default=())
     core: tuple[str, ...] = field(default=(), compare=False)
     """The tokens that identify: words and numbers (no legal forms, no particles)."""
-    phonetics: tuple[str | None, ...] = field(default=(), compare=False)
-    skeletons: tuple[str, ...] = field(default=(), compare=False)
 
     def __post_init__(self) -> None:
         core = tuple(t for t, k in zip(self.tokens, self.kinds, strict=True) if k in (WORD, NUMBER))
         object.__setattr__(self, "core", core)
-        object.__setattr__(self, "phonetics", tuple(phonetic_key(t) for t in self.tokens))
-        object.__setattr__(self, "skeletons", tuple(skeleton(t) for t in self.tokens))
+
+    # What comparisons need again and again, worked out once per analysis.
+
+    @cached_property
+    def phonetics(self) -> tuple[str | None, ...]:
+        """The metaphone of each token."""
+        return tuple(phonetic_key(t) for t in self.tokens)
+
+    @cached_property
+    def skeletons(self) -> tuple[str, ...]:
+        """The consonant skeleton of each token."""
+        return tuple(skeleton(t) for t in self.tokens)
+
+    @cached_property
+    def legal_mask(self) -> tuple[bool, ...]:
+        """Whether each token is a legal form."""
+        return tuple(k == LEGAL for k in self.kinds)
+
+    @cached_property
+    def identifying(self) -> tuple[bool, ...]:
+        """Whether each token is a word or a number (not a legal form or a particle)."""
+        return tuple(k in (WORD, NUMBER) for k in self.kinds)
+
+    @cached_property
+    def total_weight(self) -> float:
+        """The summed weights of the tokens."""
+        return sum(self.weights)
+
+    @cached_property
+    def numbers(self) -> frozenset[str]:
+        """The number tokens."""
+        return frozenset(t for t, k in zip(self.tokens, self.kinds, strict=True) if k == NUMBER)
+
+    @cached_property
+    def legal_codes(self) -> frozenset[str]:
+        """The codes of the legal forms."""
+        return frozenset(t for t, k in zip(self.tokens, self.kinds, strict=True) if k == LEGAL)
+
+    @cached_property
+    def sorted_core(self) -> list[str]:
+        """The identifying tokens (all tokens when none identify) in sorted order."""
+        return sorted(self.core or self.tokens)
+
+    @cached_property
+    def core_text(self) -> str:
+        """The identifying tokens (all tokens when none identify) as one string."""
+        return " ".join(self.core or self.tokens)
+
+    @cached_property
+    def initials(self) -> tuple[str, str, str]:
+        """Initials of all tokens, of the identifying ones, and of all but particles."""
+        return (
+            "".join(t[0] for t in self.tokens if t),
+            "".join(t[0] for t in self.core if t),
+            "".join(t[0] for t, k in zip(self.tokens, self.kinds, strict=True) if k != PARTICLE),
+        )
 
     @property
     def normalized(self) -> str:
@@ -420,23 +512,30 @@ def _match_latin_forms(tokens: list[str]) -> dict[int, tuple[int, str, str, floa
             span = set(range(start, start + len(parts)))
             if tokens[start : start + len(parts)] != parts or span & covered:
                 continue
-            generic = extract_org_types(matched, generic=True)
-            generic_code = generic[0][1] if generic else code
-            found[start] = (len(parts), matched, generic_code, tables.rigour_weight)
+            found[start] = (len(parts), matched, _generic_code(matched, code), tables.rigour_weight)
             covered.update(span)
             break
     i = 0
     while i < len(tokens):
-        for size in range(min(tables.latin_max, len(tokens) - i), 0, -1):
-            span = set(range(i, i + size))
-            form = tables.latin.get(tuple(tokens[i : i + size]))
-            if form is not None and not span & covered:
-                found[i] = (size, " ".join(tokens[i : i + size]), form.code, form.weight)
-                covered.update(span)
-                i += size - 1
-                break
+        if tokens[i] in tables.latin_first:
+            for size in range(min(tables.latin_max, len(tokens) - i), 0, -1):
+                form = tables.latin.get(tuple(tokens[i : i + size]))
+                if form is not None and covered.isdisjoint(range(i, i + size)):
+                    found[i] = (size, " ".join(tokens[i : i + size]), form.code, form.weight)
+                    covered.update(range(i, i + size))
+                    i += size - 1
+                    break
         i += 1
     return found
+
+
+@lru_cache(maxsize=4096)
+def _generic_code(matched: str, code: str) -> str:
+    """rigour's generic code of a legal form ("gmbh" → "llc"), or its specific code."""
+    from rigour.names import extract_org_types
+
+    generic = extract_org_types(matched, generic=True)
+    return str(generic[0][1]) if generic else code
 
 
 @lru_cache(maxsize=200_000)
@@ -459,7 +558,7 @@ def analyze_name(name: str, schema: str = "Company") -> AnalyzedName:
     native: str | None = None
     if script is not None and script != "Latn":
         native = fold_text(text).folded
-    if any(_is_cjk(c) for c in text):
+    if not text.isascii() and any(_is_cjk(c) for c in text):
         simplified = _simplify_han(text)
         if simplified != text:
             steps.append("converted traditional Han characters to simplified")
@@ -671,10 +770,13 @@ def name_shape(name: AnalyzedName) -> str:
     return ("n" if name.native else "l") + "".join(_KIND_CODES[k] for k in name.kinds)
 
 
-def restore_analysis(original: str, schema: str, form: str, shape: str) -> AnalyzedName:
-    """Rebuild an analysis from its stored matching form and shape, without re-running the
-    normalisation (for scoring candidates from the index). Steps and legal-form spellings
-    are not kept: :func:`analyze_name` gives them when a hit is explained."""
+def restore_analysis(
+    original: str, schema: str, form: str, shape: str, native: str | None = None
+) -> AnalyzedName:
+    """Rebuild an analysis from its stored matching form, shape and native form, without
+    re-running the normalisation (for scoring candidates from the index). Steps and
+    legal-form spellings are not kept: :func:`analyze_name` gives them when a hit is
+    explained. Without ``native``, a name written in another script gets ``"?"``."""
     tokens = tuple(form.split(" ")) if form else ()
     kinds = tuple(_CODE_KINDS[c] for c in shape[1:])
     if len(kinds) != len(tokens):
@@ -692,5 +794,5 @@ def restore_analysis(original: str, schema: str, form: str, shape: str) -> Analy
         kinds=kinds,
         weights=weights,
         legal_forms=(),
-        native="?" if shape[:1] == "n" else None,
+        native=(native or "?") if shape[:1] == "n" else None,
     )

@@ -11,10 +11,16 @@ follow from it.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from listwatch.screening.compare import Comparison, compare_analyzed, default_threshold
+from listwatch.screening.compare import (
+    Comparison,
+    compare_analyzed,
+    default_threshold,
+    score_analyzed,
+)
 from listwatch.screening.identifiers import (
     ParsedIdentifier,
     looks_like_identifier,
@@ -22,7 +28,7 @@ from listwatch.screening.identifiers import (
     query_identifier_keys,
 )
 from listwatch.screening.index import NameIndex
-from listwatch.screening.normalize import analyze_name, schema_group
+from listwatch.screening.normalize import AnalyzedName, analyze_name, schema_group
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -59,13 +65,27 @@ class Hit:
     comparison: Comparison | None = None
     statuses: list[dict[str, Any]] = field(default_factory=list)
     obligations: list[dict[str, Any]] = field(default_factory=list)
+    explain: Callable[[], Comparison] | None = field(default=None, repr=False, compare=False)
+    """Works out :attr:`comparison` when it is first asked for (see :meth:`explained`)."""
+
+    def explained(self) -> Comparison | None:
+        """The comparison behind a name hit, with its explanation.
+
+        Screening scores candidates without building explanations; the comparison of a
+        hit is built when it is first asked for, so only the hits shown are explained.
+        """
+        if self.comparison is None and self.explain is not None:
+            self.comparison = self.explain()
+            self.explain = None
+        return self.comparison
 
     def explanation(self) -> str:
         """Why the entity was found, in one line."""
         if self.identifier is not None:
             return f"identifier {self.identifier['scheme']} {self.identifier['value']} (exact)"
-        if self.comparison is not None:
-            return f"name {self.matched_name!r}: " + self.comparison.explanation()
+        comparison = self.explained()
+        if comparison is not None:
+            return f"name {self.matched_name!r}: " + comparison.explanation()
         return ""
 
     def listed_on(self) -> list[str]:
@@ -87,7 +107,7 @@ class Hit:
             "matched_kind": self.matched_kind,
             "identifier": self.identifier,
             "explanation": self.explanation(),
-            "comparison": self.comparison.to_dict() if self.comparison else None,
+            "comparison": comparison.to_dict() if (comparison := self.explained()) else None,
             "statuses": self.statuses,
             "obligations": self.obligations,
         }
@@ -139,6 +159,7 @@ class Screener:
     def _name_hits(self, name: str, query: Query, threshold: float) -> list[Hit]:
         schema = query.schema or "any"
         analyzed = analyze_name(name, schema if schema != "any" else "Company")
+        as_person: AnalyzedName | None = None
         best: dict[str, Hit] = {}
         wanted = schema_group(schema)
         country = (query.country or "").lower() or None
@@ -148,12 +169,12 @@ class Screener:
                 continue
             query_name = analyzed
             if group == "person" and analyzed.group != "person":
-                query_name = analyze_name(name, "Person")
+                as_person = as_person or analyze_name(name, "Person")
+                query_name = as_person
             candidate_name = self.index.analysis(
                 candidate.name_index, candidate.name, candidate.schema
             )
-            comparison = compare_analyzed(query_name, candidate_name, group)
-            score = comparison.score
+            score = score_analyzed(query_name, candidate_name, group)
             if country and candidate.country and candidate.country.lower() == country:
                 score = min(1.0, score + COUNTRY_BONUS)
             if score < threshold:
@@ -161,10 +182,6 @@ class Screener:
             target = self.canonical.get(candidate.entity_id, candidate.entity_id)
             current = best.get(target)
             if current is None or score > current.score:
-                # the full analysis, with its steps, for the explanation
-                comparison = compare_analyzed(
-                    query_name, analyze_name(candidate.name, candidate.schema), group
-                )
                 best[target] = Hit(
                     entity_id=target,
                     name=candidate.name if candidate.kind == "primary" else target,
@@ -174,7 +191,7 @@ class Screener:
                     match="name",
                     matched_name=candidate.name,
                     matched_kind=candidate.kind,
-                    comparison=comparison,
+                    explain=_explainer(query_name, candidate.name, candidate.schema, group),
                 )
         return list(best.values())
 
@@ -193,6 +210,15 @@ class Screener:
             for hit in hits:
                 describe(session, hit, day, known_at, role)
         return hits
+
+
+def _explainer(query: AnalyzedName, name: str, schema: str, group: str) -> Callable[[], Comparison]:
+    """The full comparison of a hit, with the candidate's normalisation steps."""
+
+    def explain() -> Comparison:
+        return compare_analyzed(query, analyze_name(name, schema), group)
+
+    return explain
 
 
 def describe(
