@@ -113,11 +113,11 @@ def cpu_seconds(pid: int) -> float:
 def wait_idle(pid: int, timeout: float = 600.0) -> float:
     """Wait until the server has finished its start-up work; returns the seconds waited."""
     started = time.monotonic()
-    while time.monotonic() - started < timeout:
+    quiet = 0
+    while time.monotonic() - started < timeout and quiet < 3:
         before = cpu_seconds(pid)
         time.sleep(1.0)
-        if cpu_seconds(pid) - before < 0.05:
-            break
+        quiet = quiet + 1 if cpu_seconds(pid) - before < 0.05 else 0
     return time.monotonic() - started
 
 
