@@ -49,6 +49,7 @@ def contract_registry(
     registry.dispose()
 
 
+@pytest.mark.slow
 def test_api_contract(contract_registry: Registry) -> None:
     schema = schemathesis.openapi.from_asgi("/api/v1/openapi.json", make_app(contract_registry))
     headers = {"Authorization": f"Bearer {_state['token']}"}

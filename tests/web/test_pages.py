@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import pytest
+
 from listwatch.registry.db import Registry
 from listwatch.registry.domain import EventKind
 from tests.api.helpers import news_event, token
@@ -139,6 +141,7 @@ def test_error_pages_and_login(client: Any) -> None:
     assert "/api/v1/entities/{entity_id}/status" in api.text
 
 
+@pytest.mark.slow
 def test_article_submission_form(client: Any, api_registry: Registry) -> None:
     redirect = client.get("/documents/new", follow_redirects=False)
     assert redirect.status_code == 303
