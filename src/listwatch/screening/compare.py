@@ -49,6 +49,8 @@ FEATURES = (
     "legal_conflict",
     "cross_script_coverage",
     "single_token",
+    "contained",
+    "lone_word",
 )
 
 
@@ -336,6 +338,14 @@ def _feature_values(
         1.0 if legal_q and legal_c and not legal_q & legal_c else 0.0,
         cross * cov_min,
         1.0 if min(len(core_q), len(core_c)) == 1 else 0.0,
+        # every identifying word of the shorter name (two or more) is in the longer one
+        1.0 if min(len(q.core), len(c.core)) >= 2 and not (n_q and n_c) and n_q + n_c else 0.0,
+        # one word, found in a name of three words or more
+        1.0
+        if min(len(q.core), len(c.core)) == 1
+        and max(len(q.core), len(c.core)) >= 3
+        and not (n_q and n_c)
+        else 0.0,
     ]
     return values, pairs, unmatched_q, unmatched_c
 

@@ -19,6 +19,19 @@ from listwatch.screening.compare import FEATURES, WEIGHTS_FILE, Model, compare_a
 from listwatch.screening.normalize import analyze_name, schema_group
 
 HELD_OUT_SHARE = 0.4  # of every pair set, this share is never used for tuning
+# Per group, features whose weights are held at zero or below. Words of a person's name
+# found in one name only are evidence against a match, so that a long name cannot match on
+# one shared given name ("Ali", "Ivan"): the labelled pairs alone would teach the opposite,
+# since their true pairs often add patronymics and middle names.
+NONPOSITIVE: dict[str, tuple[str, ...]] = {
+    "person": ("conflict", "has_conflict", "extra", "has_extra", "extra_share"),
+}
+# What tells a fuller spelling of a person's name from a long name sharing one word: all
+# the words of the shorter name (two or more) are in the longer one, or a lone word is.
+PERSON_ONLY = ("contained", "lone_word")
+# The precision on the tuning pairs below which a group's cut may not go, where it differs
+# from the default: false alarms on persons (a shared given name) cost analysts most.
+GROUP_PRECISION = {"person": 0.84}
 GROUPS = ("person", "org", "object")
 
 
@@ -189,26 +202,45 @@ def feature_matrix(pairs: Sequence[Pair]) -> dict[str, tuple[list[list[float]], 
 
 
 def fit_logistic(
-    rows: list[list[float]], labels: list[bool], l2: float = 1.0, iterations: int = 50
+    rows: list[list[float]],
+    labels: list[bool],
+    l2: float = 1.0,
+    iterations: int = 50,
+    nonpositive: Sequence[int] = (),
+    unused: Sequence[int] = (),
 ) -> tuple[list[float], float]:
-    """Logistic regression by Newton's method with an L2 penalty (bias not penalised)."""
+    """Logistic regression by Newton's method with an L2 penalty (bias not penalised).
+
+    The weights of the columns in ``nonpositive`` may not be positive: a column whose
+    fitted weight comes out positive is held at zero and the rest refitted, until none
+    does (features such as "words only in one name" must never raise a score). The
+    columns in ``unused`` get weight zero.
+    """
     import numpy as np
 
-    x = np.asarray(rows, dtype=float)
+    x_all = np.asarray(rows, dtype=float)
     y = np.asarray(labels, dtype=float)
-    x = np.hstack([x, np.ones((x.shape[0], 1))])
-    w = np.zeros(x.shape[1])
-    penalty = np.eye(x.shape[1]) * l2
-    penalty[-1, -1] = 0.0
-    for _ in range(iterations):
-        p = 1.0 / (1.0 + np.exp(-np.clip(x @ w, -40, 40)))
-        gradient = x.T @ (p - y) + penalty @ w
-        hessian = (x * (p * (1 - p))[:, None]).T @ x + penalty
-        step = np.linalg.solve(hessian + 1e-9 * np.eye(len(w)), gradient)
-        w -= step
-        if float(np.abs(step).max()) < 1e-8:
-            break
-    return [float(v) for v in w[:-1]], float(w[-1])
+    columns = x_all.shape[1] if x_all.ndim == 2 else 0
+    held: set[int] = set(unused)
+    while True:
+        free = [c for c in range(columns) if c not in held]
+        x = np.hstack([x_all[:, free], np.ones((x_all.shape[0], 1))])
+        w = np.zeros(x.shape[1])
+        penalty = np.eye(x.shape[1]) * l2
+        penalty[-1, -1] = 0.0
+        for _ in range(iterations):
+            p = 1.0 / (1.0 + np.exp(-np.clip(x @ w, -40, 40)))
+            gradient = x.T @ (p - y) + penalty @ w
+            hessian = (x * (p * (1 - p))[:, None]).T @ x + penalty
+            step = np.linalg.solve(hessian + 1e-9 * np.eye(len(w)), gradient)
+            w -= step
+            if float(np.abs(step).max()) < 1e-8:
+                break
+        weights = dict(zip(free, (float(v) for v in w[:-1]), strict=True))
+        wrong = [c for c in nonpositive if weights.get(c, 0.0) > 0]
+        if not wrong:
+            return [weights.get(c, 0.0) for c in range(columns)], float(w[-1])
+        held.add(max(wrong, key=lambda c: weights[c]))
 
 
 def cross_script_negatives(pairs: Sequence[Pair], seed: int = 20240501) -> list[Pair]:
@@ -244,19 +276,58 @@ def cross_script_negatives(pairs: Sequence[Pair], seed: int = 20240501) -> list[
     return out
 
 
+def shared_word_negatives(pairs: Sequence[Pair], seed: int = 20240502) -> list[Pair]:
+    """Negative pairs of one word against a person's full name that contains it, where the
+    word is found in the names of several different entries ("Ali" against "Mohammed Ali
+    Hassan Al-Rashid"): a bare given name shared by many people identifies none of them.
+
+    Labelled sets seldom hold such pairs, and without them a model may learn that a name
+    wholly contained in another is a match, however little of the other it covers.
+    """
+    import random
+
+    names = sorted(
+        {n for p in pairs if schema_group(p.schema) == "person" for n in (p.name1, p.name2)}
+    )
+    holders: dict[str, list[str]] = {}
+    for name in names:
+        analyzed = analyze_name(name, "Person")
+        if len(analyzed.core) < 3:
+            continue
+        for token in set(analyzed.core):
+            if len(token) >= 3 and token.isalpha():
+                holders.setdefault(token, []).append(name)
+    rng = random.Random(seed)
+    out: list[Pair] = []
+    for token, holding in sorted(holders.items()):
+        if len(holding) < 2:
+            continue
+        other = rng.choice(holding)
+        out.append(Pair("Person", token.title(), other, False, "synthetic:shared_word"))
+    return out
+
+
 def fit_model(
-    pairs: Sequence[Pair], threshold: float = 0.7, l2: float = 1.0, min_precision: float = 0.74
+    pairs: Sequence[Pair],
+    threshold: float = 0.7,
+    l2: float = 1.0,
+    min_precision: float = 0.74,
+    group_precision: dict[str, float] | None = None,
 ) -> Model:
     """Fit weights per group on ``pairs``, then move each bias so that the best cut of
     that group falls on the round default ``threshold``.
 
     The best cut is the one with the highest F1 among those whose precision on the tuning
-    pairs is at least ``min_precision`` (screening prefers fewer false alarms), or the
-    F1-best cut when none reaches it.
+    pairs is at least ``min_precision`` (or the group's floor in ``group_precision``,
+    default :data:`GROUP_PRECISION`: screening prefers fewer false alarms), or the
+    F1-best cut when none reaches it. Besides the labelled pairs, the fit sees synthetic
+    negatives (:func:`cross_script_negatives`, :func:`shared_word_negatives`).
     """
     import math
 
-    matrices = feature_matrix([*pairs, *cross_script_negatives(pairs)])
+    matrices = feature_matrix(
+        [*pairs, *cross_script_negatives(pairs), *shared_word_negatives(pairs)]
+    )
     weights: dict[str, dict[str, float]] = {}
     bias: dict[str, float] = {}
     for group, (rows, labels) in matrices.items():
@@ -264,7 +335,12 @@ def fit_model(
             weights[group] = {f: 0.0 for f in FEATURES}
             bias[group] = 0.0
             continue
-        w, b = fit_logistic(rows, labels, l2)
+        nonpositive = [FEATURES.index(f) for f in NONPOSITIVE.get(group, ())]
+        unused = [FEATURES.index(f) for f in PERSON_ONLY if group != "person"]
+        w, b = fit_logistic(rows, labels, l2, nonpositive=nonpositive, unused=unused)
+        floor = (GROUP_PRECISION if group_precision is None else group_precision).get(
+            group, min_precision
+        )
         logits = [b + sum(wi * xi for wi, xi in zip(w, row, strict=True)) for row in rows]
         best_cut, best_f1 = 0.0, -1.0
         fallback_cut, fallback_f1 = 0.0, -1.0
@@ -272,7 +348,7 @@ def fit_model(
             m = metrics(labels, logits, cut)
             if m.f1 > fallback_f1:
                 fallback_f1, fallback_cut = m.f1, cut
-            if m.precision >= min_precision and m.f1 > best_f1:
+            if m.precision >= floor and m.f1 > best_f1:
                 best_f1, best_cut = m.f1, cut
         if best_f1 < 0:
             best_cut = fallback_cut
