@@ -41,6 +41,23 @@ def data_version(session: Session) -> tuple[Any, ...]:
     )
 
 
+def names_version(session: Session) -> tuple[Any, ...]:
+    """What the screening index depends on: the names, identifiers and entities."""
+    from listwatch.registry.models import Entity, EntityName, Identifier
+
+    return tuple(
+        session.execute(
+            select(
+                select(func.max(EntityName.id)).scalar_subquery(),
+                select(func.count(EntityName.id)).scalar_subquery(),
+                select(func.max(Identifier.id)).scalar_subquery(),
+                select(func.count(Identifier.id)).scalar_subquery(),
+                select(func.count(Entity.id)).scalar_subquery(),
+            )
+        ).one()
+    )
+
+
 class ResultCache:
     """A small LRU of computed results, valid for one data version of the registry."""
 

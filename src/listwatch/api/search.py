@@ -22,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from listwatch.api.cache import data_version
+from listwatch.api.cache import data_version, names_version
 
 if TYPE_CHECKING:
     from listwatch.registry.db import Registry
@@ -115,6 +115,13 @@ class ScreeningService:
 
     def _refresh(self) -> None:
         try:
+            with self.registry.transaction() as session:
+                version = self._version(session)
+            current = self._snapshot
+            if current is not None and current.version == version:
+                # Nothing changed: keep the loaded index (and everything derived from it).
+                current.checked = time.monotonic()
+                return
             loaded = self._load()
             with self._lock:
                 self._install(*loaded)
@@ -193,11 +200,15 @@ class ScreeningService:
         from listwatch.screening.index import open_index
         from listwatch.screening.screen import Screener
 
-        state = open_index(self.registry)
-        names = tuple(sorted(state.index.watermark.to_dict().items()))
         with self.registry.transaction() as session:
-            version = (data_version(session), names)
+            version = self._version(session)
+        state = open_index(self.registry)
+        with self.registry.transaction() as session:
             return Screener(state.index, canonical_map(session)), version
+
+    @staticmethod
+    def _version(session: Any) -> tuple[Any, ...]:
+        return (data_version(session), names_version(session))
 
     def screen(
         self,
