@@ -900,6 +900,9 @@ def _with_source(
         k: v for k, v in properties.items() if k.startswith("_") and k != "_sources"
     }
     merged.setdefault("_source", source)
+    if len(by_source) == 1:
+        merged.update(values)
+        return merged
     for name in sorted(by_source):
         for prop, items in by_source[name].items():
             bucket = merged.setdefault(prop, [])
@@ -922,9 +925,49 @@ class EntityPayload:
     relations: list[tuple[str, str]]
 
 
+def _main_country(properties: dict[str, list[str]]) -> str | None:
+    for prop in COUNTRY_PROPS:
+        for value in properties.get(prop, []):
+            if len(value) <= 6 and value.replace("-", "").isalpha() and value.islower():
+                return value
+    return None
+
+
+def _payload_of(record: RecordData) -> EntityPayload:
+    """The entity one record describes (the common case, without merging)."""
+    properties = dict(record.properties)
+    programs = [p for m in record.memberships for p in m.programs]
+    if programs:
+        bucket = list(properties.get("program", []))
+        bucket.extend(p for p in dict.fromkeys(programs) if p not in bucket)
+        properties["program"] = bucket
+    primary = record.name
+    names: list[tuple[str, str, str | None]] = []
+    seen: set[tuple[str, str]] = set()
+    for name in sorted(
+        record.names, key=lambda n: NAME_KINDS.index(n.kind) if n.kind in NAME_KINDS else 99
+    ):
+        kind = "alias" if name.kind == "primary" and name.name != primary else name.kind
+        if (name.name, kind) not in seen:
+            seen.add((name.name, kind))
+            names.append((name.name, kind, name.lang))
+    identifiers = list(dict.fromkeys((i.scheme, i.value[:200]) for i in record.identifiers))
+    return EntityPayload(
+        record.schema,
+        primary[:1000],
+        _main_country(properties),
+        names,
+        identifiers,
+        properties,
+        list(dict.fromkeys(record.relations)),
+    )
+
+
 def merge_records(records: Iterable[RecordData]) -> EntityPayload:
     """One entity from the records that describe it (most often exactly one)."""
     items = list(records)
+    if len(items) == 1:
+        return _payload_of(items[0])
     schemas = [r.schema for r in items]
     schema = min(schemas, key=lambda s: _SCHEMA_ORDER.index(s) if s in _SCHEMA_ORDER else 99)
     if "Person" in schemas and any(s in ("Company", "Organization") for s in schemas):
@@ -960,12 +1003,12 @@ def merge_records(records: Iterable[RecordData]) -> EntityPayload:
         for membership in record.memberships:
             bucket = properties.setdefault("program", [])
             bucket.extend(p for p in membership.programs if p not in bucket)
-    country = None
-    for prop in COUNTRY_PROPS:
-        for value in properties.get(prop, []):
-            if len(value) <= 6 and value.replace("-", "").isalpha() and value.islower():
-                country = value
-                break
-        if country:
-            break
-    return EntityPayload(schema, primary[:1000], country, names, identifiers, properties, relations)
+    return EntityPayload(
+        schema,
+        primary[:1000],
+        _main_country(properties),
+        names,
+        identifiers,
+        properties,
+        relations,
+    )
