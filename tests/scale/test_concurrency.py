@@ -311,3 +311,96 @@ def test_two_alert_workers_while_events_arrive(registry_url: str, tmp_path: Path
         assert len(failed) == 3 and set(failed) <= set(keys)
     finally:
         receiver.stop()
+
+
+@pytest.mark.postgres
+def test_several_servers_on_one_database(request: pytest.FixtureRequest, tmp_path: Path) -> None:
+    """Two `listwatch serve --workers 2` processes, one PostgreSQL database, reviewers
+    racing over HTTP: every event gets one decision, every other attempt a 409."""
+    import os
+    import re
+    import subprocess
+    import sys
+    from concurrent.futures import ThreadPoolExecutor
+
+    import httpx
+    from tests.api.helpers import token
+    from tests.conftest import fresh_url
+
+    url = fresh_url("postgresql", request, tmp_path)
+    registry = Registry(url)
+    events = [
+        news_event(
+            registry,
+            "dji",
+            EventKind.REMOVED,
+            f"2022-{month:02d}",
+            f"Report {month}: DJI was taken off the list.",
+            title=f"DJI report {month}",
+        )
+        for month in range(1, 13)
+    ]
+    secret = token(registry, "review")
+    registry.dispose()
+    servers, addresses = [], []
+    try:
+        for number in range(2):
+            log = tmp_path / f"server-{number}.log"
+            with log.open("w") as output:
+                servers.append(
+                    subprocess.Popen(
+                        [sys.executable, "-m", "listwatch.cli.main", "--db", url, "serve",
+                         "--port", "0", "--workers", "2", "--no-alerts"],
+                        stdout=output, stderr=subprocess.STDOUT,
+                        env={**os.environ, "LISTWATCH_HOME": str(tmp_path / f"home-{number}")},
+                    )
+                )  # fmt: skip
+            deadline = time.monotonic() + 120
+            while time.monotonic() < deadline:
+                found = re.search(r"serving on (http://127\.0\.0\.1:\d+)", log.read_text())
+                if found:
+                    addresses.append(found.group(1))
+                    break
+                assert servers[-1].poll() is None, log.read_text()
+                time.sleep(0.1)
+        for address in addresses:
+            deadline = time.monotonic() + 120
+            while time.monotonic() < deadline:
+                try:
+                    if httpx.get(f"{address}/api/v1/health", timeout=5).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                time.sleep(0.2)
+
+        def decide(attempt: int) -> tuple[int, int]:
+            event = events[attempt % len(events)]
+            response = httpx.post(
+                f"{addresses[attempt % 2]}/api/v1/events/{event}/review",
+                json={"decision": "accept"},
+                headers={"Authorization": f"Bearer {secret}"},
+                timeout=60,
+            )
+            return event, response.status_code
+
+        with ThreadPoolExecutor(max_workers=12) as pool:
+            results = list(pool.map(decide, range(len(events) * 6)))
+    finally:
+        for server in servers:
+            server.terminate()
+        for server in servers:
+            try:
+                server.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                server.kill()
+    by_event: dict[int, Counter[int]] = {}
+    for event, status in results:
+        by_event.setdefault(event, Counter())[status] += 1
+    assert all(counts == {201: 1, 409: 5} for counts in by_event.values()), by_event
+    registry = Registry(url)
+    with registry.transaction() as session:
+        decided = Counter(
+            session.scalars(select(Review.event_id).where(Review.event_id.in_(events)))
+        )
+    registry.dispose()
+    assert decided == dict.fromkeys(events, 1)
