@@ -33,6 +33,7 @@ from listwatch.screening.evaluate import (
     pr_curve,
     save_model,
 )
+from listwatch.screening.screen import CANDIDATES
 
 PEER = "logic-v2"
 PEER_THRESHOLD = 0.7
@@ -161,13 +162,14 @@ def evaluate(path: Path, fit: bool = False) -> str:
             f"| {t:.1f} | {a.precision:.3f} / {a.recall:.3f} | {b.precision:.3f} / {b.recall:.3f} |"
         )
     lost_all, total = blocking_recall(pairs, 0)
-    lost_cut, _ = blocking_recall(pairs, 20)
+    lost_cut, _ = blocking_recall(pairs, CANDIDATES)
     lines += [
         "",
         "Blocking recall on the true pairs listwatch accepts "
         f"({total} look-ups, each name indexed once): "
         f"candidate generation misses {lost_all} ({lost_all / max(1, total):.2%}); "
-        f"after the cut to the 20 best-ranked candidates that screening scores, {lost_cut} "
+        f"after the cut to the {CANDIDATES} best-ranked candidates that screening scores, "
+        f"{lost_cut} "
         f"({lost_cut / max(1, total):.2%}) are missed.",
         "",
         f"Time per pair: listwatch {ours_time * 1e6:.0f} µs, {PEER} {peer_time * 1e6:.0f} µs "

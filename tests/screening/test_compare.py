@@ -58,3 +58,31 @@ def test_number_conflict_and_unmatched_words_are_reported() -> None:
     comparison = compare_names("Research Institute 712", "Research Institute 710")
     assert comparison.features["number_conflict"] == 1.0
     assert comparison.unmatched_query == ["712"]
+
+
+def test_the_same_name_after_normalisation_scores_one() -> None:
+    comparison = compare_names("XIAOMI CORP.", "Xiaomi Corporation")
+    assert comparison.score == 1.0 and comparison.identical
+    assert "identical after normalisation" in comparison.explanation()
+    # Two Han names read alike in pinyin are not the same name.
+    homophones = compare_names("华为", "花为")
+    assert homophones.query.tokens == homophones.candidate.tokens
+    assert not homophones.identical and homophones.score < 1.0
+
+
+@pytest.mark.parametrize(
+    ("short", "long"),
+    [
+        ("Ali", "Mohammed Ali Hassan Abdullah Al-Rashid"),
+        ("Ivan", "Ivan Sergeyevich Petrov"),
+        ("Muhammad", "Muhammad Yusuf Abd al Rahman Ahmad"),
+    ],
+)
+def test_a_lone_given_name_does_not_match_a_longer_name(short: str, long: str) -> None:
+    assert compare_names(short, long, "Person").score < default_threshold()
+
+
+def test_more_words_in_one_name_never_raise_a_persons_score() -> None:
+    fuller = compare_names("Ivan Petrov", "Ivan Sergeyevich Petrov", "Person").score
+    fullest = compare_names("Ivan Petrov", "Ivan Sergeyevich Nikolai Petrov", "Person").score
+    assert fuller >= default_threshold() and fullest <= fuller

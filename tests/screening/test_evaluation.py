@@ -82,3 +82,14 @@ def test_cross_script_negatives_pair_different_entries() -> None:
         ("Даниил ЕГОРОВ", "Maria KISELYOVA"),
         ("Мария КИСЕЛЁВА", "Daniil EGOROV"),
     }
+
+
+def test_fitting_holds_nonpositive_features_at_zero_or_below() -> None:
+    # column 0 predicts the label; column 1 would get a positive weight if it were free
+    rows = [[1.0, 1.0], [1.0, 1.0], [0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [0.0, 0.0]]
+    labels = [True, True, False, False, True, False]
+    free, _ = fit_logistic(rows, labels)
+    held, _ = fit_logistic(rows, labels, nonpositive=[1])
+    assert free[1] > 0 and held[1] == 0.0 and held[0] > 0
+    unused, _ = fit_logistic(rows, labels, unused=[0])
+    assert unused[0] == 0.0

@@ -110,3 +110,15 @@ def test_schema_groups() -> None:
     assert schema_group("Vessel") == "object"
     assert schema_group("LegalEntity") == "org"
     assert schema_group("any") == "any"
+
+
+@pytest.mark.parametrize(
+    "word",
+    ["дмитрий", "зхолый", "яегцхриий", "евгеньевич", "щукин", "小米集团", "华为技术", "объём"],
+)
+def test_transliteration_from_cached_pieces_equals_the_whole_word(word: str) -> None:
+    from rigour.text import ascii_text
+
+    from listwatch.screening.normalize import transliterate
+
+    assert transliterate(word) == ascii_text(word).replace("?", "")

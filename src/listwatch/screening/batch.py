@@ -278,7 +278,8 @@ def _screen_row(row: dict[str, str], line: int) -> dict[str, Any]:
                 )
     for hit in hits:
         hit.name, hit.schema, hit.country, hit.statuses, hit.obligations = cache[hit.entity_id]
-    out["hits"] = [h.to_dict() for h in hits]
+    # The output explains each row's best hit; the others are listed by id and score.
+    out["hits"] = [h.to_dict(explain=i == 0) for i, h in enumerate(hits)]
     return out
 
 
@@ -290,7 +291,18 @@ def _column(row: dict[str, str], name: str) -> str:
 
 
 def _screen_chunk(chunk: list[tuple[int, dict[str, str]]]) -> list[dict[str, Any]]:
-    return [_screen_row(row, line) for line, row in chunk]
+    # Customer files repeat names: a row screened already in this chunk is not screened again.
+    done: dict[tuple[str, ...], dict[str, Any]] = {}
+    results = []
+    for line, row in chunk:
+        key = tuple(_column(row, c) for c in ("name", "schema", "country", "identifiers"))
+        found = done.get(key)
+        if found is None:
+            found = _screen_row(row, line)
+            if not found["error"]:
+                done[key] = found
+        results.append(found)
+    return results
 
 
 def _chunks(items: list[Any], size: int) -> Iterator[list[Any]]:

@@ -25,11 +25,11 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from functools import cache, cached_property, lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar, overload
 
 import yaml
 
@@ -317,6 +317,36 @@ def fold_text(text: str) -> FoldedText:
 # --------------------------------------------------------------------------- analysis
 
 
+_EMPTY: frozenset[str] = frozenset()
+_T = TypeVar("_T")
+
+
+class _once(Generic[_T]):
+    """A property worked out on first use and then kept on the instance (a lighter
+    ``functools.cached_property``, which takes a lock on every first use)."""
+
+    def __init__(self, function: Callable[[Any], _T]) -> None:
+        self.function = function
+        self.name = function.__name__
+        self.__doc__ = function.__doc__
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    @overload
+    def __get__(self, instance: None, owner: type | None = None) -> _once[_T]: ...
+
+    @overload
+    def __get__(self, instance: object, owner: type | None = None) -> _T: ...
+
+    def __get__(self, instance: object | None, owner: type | None = None) -> _T | _once[_T]:
+        if instance is None:
+            return self
+        value = self.function(instance)
+        instance.__dict__[self.name] = value
+        return value
+
+
 @dataclass(frozen=True)
 class AnalyzedName:
     """A name taken apart for matching, with the steps that explain the result.
@@ -345,52 +375,56 @@ class AnalyzedName:
 
     # What comparisons need again and again, worked out once per analysis.
 
-    @cached_property
+    @_once
     def phonetics(self) -> tuple[str | None, ...]:
         """The metaphone of each token."""
         return tuple(phonetic_key(t) for t in self.tokens)
 
-    @cached_property
+    @_once
     def skeletons(self) -> tuple[str, ...]:
         """The consonant skeleton of each token."""
         return tuple(skeleton(t) for t in self.tokens)
 
-    @cached_property
+    @_once
     def legal_mask(self) -> tuple[bool, ...]:
         """Whether each token is a legal form."""
         return tuple(k == LEGAL for k in self.kinds)
 
-    @cached_property
+    @_once
     def identifying(self) -> tuple[bool, ...]:
         """Whether each token is a word or a number (not a legal form or a particle)."""
         return tuple(k in (WORD, NUMBER) for k in self.kinds)
 
-    @cached_property
+    @_once
     def total_weight(self) -> float:
         """The summed weights of the tokens."""
         return sum(self.weights)
 
-    @cached_property
+    @_once
     def numbers(self) -> frozenset[str]:
         """The number tokens."""
+        if NUMBER not in self.kinds:
+            return _EMPTY
         return frozenset(t for t, k in zip(self.tokens, self.kinds, strict=True) if k == NUMBER)
 
-    @cached_property
+    @_once
     def legal_codes(self) -> frozenset[str]:
         """The codes of the legal forms."""
+        if LEGAL not in self.kinds:
+            return _EMPTY
         return frozenset(t for t, k in zip(self.tokens, self.kinds, strict=True) if k == LEGAL)
 
-    @cached_property
+    @_once
     def sorted_core(self) -> list[str]:
         """The identifying tokens (all tokens when none identify) in sorted order."""
         return sorted(self.core or self.tokens)
 
-    @cached_property
+    @_once
     def core_text(self) -> str:
         """The identifying tokens (all tokens when none identify) as one string."""
         return " ".join(self.core or self.tokens)
 
-    @cached_property
+    @_once
     def initials(self) -> tuple[str, str, str]:
         """Initials of all tokens, of the identifying ones, and of all but particles."""
         return (

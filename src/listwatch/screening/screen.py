@@ -33,7 +33,7 @@ from listwatch.screening.normalize import AnalyzedName, analyze_name, schema_gro
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
-CANDIDATES = 20
+CANDIDATES = 24  # candidates scored in full per query
 COUNTRY_BONUS = 0.03  # the same country nudges a hit up; another country does not push down
 
 
@@ -92,8 +92,10 @@ class Hit:
         """Lists the entity is on (listed or listed but suspended) as of the query date."""
         return [s["list"] for s in self.statuses if s["status"] in ("listed", "listed_suspended")]
 
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready form."""
+    def to_dict(self, explain: bool = True) -> dict[str, Any]:
+        """JSON-ready form; without ``explain``, the explanation and comparison are left
+        empty (a batch writes the explanation of each row's best hit only)."""
+        comparison = self.explained() if explain else None
         return {
             "entity": {
                 "id": self.entity_id,
@@ -106,8 +108,8 @@ class Hit:
             "matched_name": self.matched_name,
             "matched_kind": self.matched_kind,
             "identifier": self.identifier,
-            "explanation": self.explanation(),
-            "comparison": comparison.to_dict() if (comparison := self.explained()) else None,
+            "explanation": self.explanation() if explain else "",
+            "comparison": comparison.to_dict() if comparison else None,
             "statuses": self.statuses,
             "obligations": self.obligations,
         }
@@ -163,6 +165,8 @@ class Screener:
         best: dict[str, Hit] = {}
         wanted = schema_group(schema)
         country = (query.country or "").lower() or None
+        # Aliases that differ only in case or punctuation have one matching form: score once.
+        scored: dict[tuple[Any, ...], float] = {}
         for candidate in self.index.candidates(analyzed, CANDIDATES):
             group = schema_group(candidate.schema)
             if wanted != "any" and group != wanted:
@@ -174,7 +178,10 @@ class Screener:
             candidate_name = self.index.analysis(
                 candidate.name_index, candidate.name, candidate.schema
             )
-            score = score_analyzed(query_name, candidate_name, group)
+            key = (group, candidate_name.tokens, candidate_name.kinds, candidate_name.native)
+            score = scored.get(key, -1.0)
+            if score < 0:
+                score = scored[key] = score_analyzed(query_name, candidate_name, group)
             if country and candidate.country and candidate.country.lower() == country:
                 score = min(1.0, score + COUNTRY_BONUS)
             if score < threshold:
