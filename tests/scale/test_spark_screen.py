@@ -184,3 +184,22 @@ def test_spark_screen_refuses_bad_input(spark: Any, sqlite_url: str, tmp_path: P
     assert result.exit_code == 2
     assert "already exists" in result.stderr
     assert (taken / "keep.txt").read_text(encoding="utf-8") == "not mine"
+
+
+def test_spark_screen_malformed_and_misencoded(spark: Any, sqlite_url: str, tmp_path: Path) -> None:
+    broken = tmp_path / "broken.csv"
+    broken.write_text('name,country\nXiaomi,cn\n"Huawei,cn\nDJI,cn,extra\n', encoding="utf-8")
+    result = invoke(sqlite_url, "spark", "screen", str(broken), str(tmp_path / "out"))
+    assert result.exit_code == 2
+    assert "malformed CSV record" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+    latin = tmp_path / "latin.csv"
+    latin.write_bytes(
+        "name,ref\nXiaomi,1\nSoci\u00e9t\u00e9 G\u00e9n\u00e9rale,2\n".encode("latin-1")
+    )
+    result = invoke(sqlite_url, "spark", "screen", str(latin), str(tmp_path / "out2"))
+    assert result.exit_code == 0, result.stderr
+    rows = read_parquet_dir(tmp_path / "out2")
+    assert rows[0]["match_entity_id"] == "xiaomi" and rows[0]["error"] == ""
+    assert rows[1]["error"] == "line 3: not UTF-8 text (the input must be UTF-8); not screened"

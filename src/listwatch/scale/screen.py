@@ -392,11 +392,15 @@ def _match_partition(
             limit=job.limit,
         )
         error = ""
-        try:
-            hits = screener.match(query)
-        except IdentifierError as exc:
-            error = f"line {line}: {exc}"
-            hits = []
+        hits = []
+        if any("\ufffd" in value for value in row.values()):
+            # Spark decodes bad bytes as U+FFFD where screen-batch refuses the whole file.
+            error = f"line {line}: not UTF-8 text (the input must be UTF-8); not screened"
+        else:
+            try:
+                hits = screener.match(query)
+            except IdentifierError as exc:
+                error = f"line {line}: {exc}"
         slim = []
         for hit in hits:
             full = hit.to_dict()

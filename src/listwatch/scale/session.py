@@ -8,6 +8,7 @@ set); on a cluster, ship an environment (see docs/operations.md).
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import sys
 from collections.abc import Iterator, Mapping
@@ -93,7 +94,9 @@ def build_session(
     except Exception as exc:  # the JVM's own errors come through py4j with long traces
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise SparkUnavailable(f"cannot start Spark on {master}: {first}") from None
-    session.sparkContext.setLogLevel("ERROR")
+    # Task failures are reported as one line by the job; Spark's own stack traces would
+    # bury it (`--conf spark.log.level=WARN` brings them back).
+    session.sparkContext.setLogLevel((conf or {}).get("spark.log.level", "FATAL"))
     return session
 
 
@@ -129,20 +132,27 @@ def _active_session() -> SparkSession | None:
     return SparkSession.getActiveSession()
 
 
+_CSV_RECORD = re.compile(r"Malformed CSV record: (.*?)(?:\s+SQLSTATE|$)", re.S)
+_CODE = re.compile(r"^\[[A-Z_.]+\]\s*")
+_STATE = re.compile(r"\s*SQLSTATE: \w+\s*$")
+
+
 def job_error(exc: BaseException) -> str:
     """The useful line of an error raised inside a Spark job (Python or JVM side)."""
     text = str(exc)
     for marker in ("SparkJobError: ", "BatchError: ", "InputError: ", "RegistryError: "):
         if marker in text:
             return text.split(marker, 1)[1].splitlines()[0].strip()
-    for line in text.splitlines():
-        stripped = line.strip()
-        if stripped.startswith(("org.apache.spark.SparkException:", "Caused by:")):
-            continue
-        if "Malformed" in stripped or "malformed" in stripped:
-            return stripped
-    lines = [line.strip() for line in text.splitlines() if line.strip()]
-    return lines[0] if lines else type(exc).__name__
+    record = _CSV_RECORD.search(text)
+    if record:
+        found = record.group(1).strip()[:200]
+        return f"malformed CSV record {found!r} (unbalanced quotes or a wrong number of fields)"
+    # The JVM's root cause is the last "Caused by: <class>: <message>" line.
+    causes = [line.split(":", 2)[-1] for line in text.splitlines() if line.startswith("Caused by:")]
+    lines = causes[-1:] or [line for line in text.splitlines() if line.strip()][:1]
+    if not lines:
+        return type(exc).__name__
+    return _STATE.sub("", _CODE.sub("", lines[0].strip()))[:500]
 
 
 def default_parallelism(spark: Any) -> int:
