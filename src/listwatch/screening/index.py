@@ -6,7 +6,9 @@ Names are blocked under several keys each — identifying tokens, their metaphon
 first four letters, Arabic-script consonant skeletons, the run-together core ("xiaomi"),
 initials ("smic") and the native Han/Kana/Hangul form — hashed to 64 bits. A query
 collects the postings of its own keys (rarest first, within a budget), ranks names by the
-summed rarity of the keys they share, and only the best few are scored in full.
+summed rarity of the keys they share (common keys by binary search in their sorted
+postings), and only the best few are scored in full. Building analyses names on worker
+processes and sorts all postings once with numpy.
 
 Location: ``<data dir>/screening/<hash of the database URL>/`` (the data dir is
 ``$LISTWATCH_HOME`` or the user data directory). ``meta.json`` holds the watermark: the
@@ -165,12 +167,6 @@ def loose_skeleton(token: str) -> str:
     for source, target in _LOOSE:
         token = token.replace(source, target)
     return skeleton(token)
-
-
-def token_group_count(name: AnalyzedName) -> int:
-    """How many identifying tokens a name has (its token groups in :func:`blocking_groups`)."""
-    core = name.core or tuple(t for t, k in zip(name.tokens, name.kinds, strict=True) if k != LEGAL)
-    return len(dict.fromkeys(core or name.tokens))
 
 
 def blocking_keys(name: AnalyzedName) -> set[str]:
