@@ -9,7 +9,7 @@ mode="${1:-run}"
 
 packages=(libicu-dev pkg-config g++ python3-venv)
 if [ "$mode" = "dev" ]; then
-  packages+=(postgresql chromium)
+  packages+=(postgresql chromium fonts-noto-cjk)
   command -v java >/dev/null 2>&1 || packages+=(openjdk-17-jre-headless)
 fi
 missing=()

@@ -6,11 +6,11 @@ import datetime as dt
 
 from sqlalchemy import select
 
-from listwatch.api.queries import all_statuses, list_members
+from listwatch.api.queries import list_members
 from listwatch.registry.db import Registry
 from listwatch.registry.domain import EventKind
 from listwatch.registry.models import Entity
-from listwatch.registry.status import status, statuses
+from listwatch.registry.status import all_statuses, status, statuses
 from listwatch.registry.store import add_name, merge_entities
 from tests.api.helpers import official_event
 
@@ -46,4 +46,7 @@ def test_list_members_equal_status(api_registry: Registry) -> None:
         assert rows
         for row in rows:
             expected = status(session, row.entity["id"], "us-dod-cmc", day).to_dict()
+            # Members come without the evidence of their deciding events.
+            for event in expected["events"]:
+                event["evidence"] = []
             assert row.status.to_dict() == expected, row.entity["id"]

@@ -84,3 +84,24 @@ def test_concurrent_first_use_on_postgresql(pg_cluster: PostgresCluster, pg_temp
     _open_concurrently(url)
     expected = _count_events(pg_cluster.url(pg_template))
     assert _count_events(url) == expected
+
+
+def test_a_database_at_the_first_revision_is_upgraded(tmp_path: Path) -> None:
+    from alembic import command
+    from alembic.config import Config
+    from sqlalchemy import inspect
+
+    from listwatch.registry.db import make_engine, resolve_url
+
+    url = resolve_url(str(tmp_path / "old.db"))
+    engine = make_engine(url)
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0001")
+    engine.dispose()
+    registry = Registry(url)
+    indexes = {i["name"] for i in inspect(registry.engine).get_indexes("entity_merges")}
+    assert {"ix_entity_merges_source", "ix_entity_merges_target"} <= indexes
+    registry.dispose()

@@ -245,3 +245,29 @@ def test_unverified_continuity_makes_the_status_uncertain(registry: Registry) ->
         later = status(s, "acme", L, D("2021-07-01"))
         assert later.status is Status.LISTED and later.uncertain
         assert any("continuity not verified" in note for note in later.notes)
+
+
+def test_members_and_all_statuses_agree_with_status(registry: Registry) -> None:
+    from listwatch.registry.status import all_statuses, members, statuses
+    from listwatch.registry.store import merge_entities
+
+    with registry.transaction() as s:
+        for name in ("a", "b", "c", "a2"):
+            make_entity(s, name, name.upper())
+        event(s, "a", EventKind.DESIGNATED, "2021-01-14")
+        event(s, "a2", EventKind.SUSPENDED, "2021-03-12")
+        event(s, "b", EventKind.DESIGNATED, "2020-06-24")
+        event(s, "c", EventKind.DESIGNATED, "2020-06-24")
+        event(s, "c", EventKind.REMOVED, "2021-05-25")
+        merge_entities(s, "a2", "a", reason="same company")
+    with registry.transaction() as s:
+        day = D("2021-04-01")
+        found = {r.entity_id: r.status for r in members(s, L, day) if r.entity_id in "abc"}
+        assert found == {"a": Status.LISTED_SUSPENDED, "b": Status.LISTED, "c": Status.LISTED}
+        later = {r.entity_id for r in members(s, L, D("2021-06-01")) if r.entity_id in "abc"}
+        assert later == {"a", "b"}
+        everything = all_statuses(s, day)
+        assert "a2" not in everything
+        for entity_id, results in everything.items():
+            expected = [(r.list_id, r.status, r.since) for r in statuses(s, entity_id, day)]
+            assert [(r.list_id, r.status, r.since) for r in results] == expected, entity_id

@@ -7,7 +7,6 @@ only selects what to fold and shapes it for presentation.
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -16,7 +15,7 @@ from sqlalchemy import Select, and_, exists, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.sql.elements import ColumnElement
 
-from listwatch.registry.domain import STATUS_KINDS, ReviewState, Status
+from listwatch.registry.domain import ReviewState, Status
 from listwatch.registry.entities import canonical_map, member_ids
 from listwatch.registry.models import (
     Document,
@@ -33,8 +32,7 @@ from listwatch.registry.names import fold_name
 from listwatch.registry.status import (
     EventView,
     StatusResult,
-    fold_status,
-    load_events,
+    members,
     view,
 )
 
@@ -322,32 +320,9 @@ def list_members(
     which: str = "current",
 ) -> list[MemberRow]:
     """Each entity's status on a list at ``as_of`` (merged records folded together)."""
-    wanted = MEMBER_FILTERS[which]
-    touched = set(
-        session.scalars(
-            select(Event.entity_id)
-            .where(Event.list_id == list_id, Event.kind.in_([k.value for k in STATUS_KINDS]))
-            .distinct()
-        )
-    )
-    if not touched:
-        return []
-    mapping = canonical_map(session)
-    members_of: dict[str, set[str]] = defaultdict(set)
-    for source, target in mapping.items():
-        members_of[target].add(source)
-    targets = {mapping.get(e, e) for e in touched}
-    ids = sorted(set(targets) | {m for t in targets for m in members_of.get(t, set())})
-    per_target: dict[str, list[EventView]] = defaultdict(list)
-    for start in range(0, len(ids), _CHUNK):
-        for event in load_events(session, ids[start : start + _CHUNK], list_id, known_at):
-            per_target[mapping.get(event.entity_id, event.entity_id)].append(event)
-    results: dict[str, StatusResult] = {}
-    for target, events in per_target.items():
-        events.sort(key=lambda e: e.sort_key)
-        result = fold_status(events, target, list_id, as_of, known_at)
-        if result.status in wanted:
-            results[target] = result
+    results = {
+        r.entity_id: r for r in members(session, list_id, as_of, known_at, MEMBER_FILTERS[which])
+    }
     chosen = sorted(results)
     rows: list[MemberRow] = []
     for start in range(0, len(chosen), _CHUNK):
@@ -360,40 +335,6 @@ def list_members(
             rows.append(MemberRow(summary, results[entity_id]))
     rows.sort(key=lambda row: (row.entity["name"].casefold(), row.entity["id"]))
     return rows
-
-
-def all_statuses(
-    session: Session, as_of: dt.date, known_at: dt.date | None = None
-) -> dict[str, list[StatusResult]]:
-    """Every canonical entity's statuses on every list, in one pass over the events.
-
-    The same folding as :func:`listwatch.registry.status.statuses` (the effective events of
-    the entity and its merged records, folded per list), for all entities at once: what a
-    server needs to describe any hit without a query per hit.
-    """
-    mapping = canonical_map(session)
-    members_of: dict[str, set[str]] = defaultdict(set)
-    for source, target in mapping.items():
-        members_of[target].add(source)
-    touched = set(
-        session.scalars(
-            select(Event.entity_id)
-            .where(Event.kind.in_([k.value for k in STATUS_KINDS]), Event.list_id.is_not(None))
-            .distinct()
-        )
-    )
-    targets = {mapping.get(e, e) for e in touched}
-    ids = sorted(set(targets) | {m for t in targets for m in members_of.get(t, set())})
-    per_target: dict[str, list[EventView]] = defaultdict(list)
-    for start in range(0, len(ids), _CHUNK):
-        for event in load_events(session, ids[start : start + _CHUNK], None, known_at):
-            per_target[mapping.get(event.entity_id, event.entity_id)].append(event)
-    results: dict[str, list[StatusResult]] = {}
-    for target, events in per_target.items():
-        events.sort(key=lambda e: e.sort_key)
-        list_ids = sorted({e.list_id for e in events if e.list_id and e.kind in STATUS_KINDS})
-        results[target] = [fold_status(events, target, lid, as_of, known_at) for lid in list_ids]
-    return results
 
 
 def documents_page(

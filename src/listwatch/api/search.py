@@ -159,8 +159,8 @@ class ScreeningService:
         """
         from sqlalchemy import func, select
 
-        from listwatch.api.queries import all_statuses
         from listwatch.registry.models import Entity
+        from listwatch.registry.status import all_statuses
 
         try:
             snapshot = self._snapshot

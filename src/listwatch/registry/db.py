@@ -20,7 +20,7 @@ ENV_VAR = "LISTWATCH_DB"
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 #: The newest Alembic revision. Checking it with one query spares every command the cost of
 #: loading Alembic; a test keeps it equal to the head of ``migrations/versions``.
-SCHEMA_REVISION = "0001"
+SCHEMA_REVISION = "0002"
 #: Key of the PostgreSQL advisory lock that serialises first-use set-up across processes.
 _SETUP_LOCK_KEY = 0x6C697374  # "list"
 

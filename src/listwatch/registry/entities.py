@@ -32,14 +32,36 @@ def canonical_map(session: Session) -> dict[str, str]:
 
 def canonical_id(session: Session, entity_id: str) -> str:
     """The canonical entity an id belongs to (itself when it was never merged away)."""
-    return canonical_map(session).get(entity_id, entity_id)
+    target, seen = entity_id, {entity_id}
+    while True:
+        parent = session.scalar(
+            select(EntityMerge.target_id).where(
+                EntityMerge.source_id == target, EntityMerge.undone_at.is_(None)
+            )
+        )
+        if parent is None:
+            return target
+        if parent in seen:
+            raise RegistryError(f"merge cycle through entity {parent}")
+        seen.add(parent)
+        target = parent
 
 
 def member_ids(session: Session, entity_id: str) -> set[str]:
-    """The canonical entity and every record merged into it."""
-    mapping = canonical_map(session)
-    target = mapping.get(entity_id, entity_id)
-    return {target} | {source for source, t in mapping.items() if t == target}
+    """The canonical entity and every record merged into it (directly or through others)."""
+    target = canonical_id(session, entity_id)
+    members, frontier = {target}, {target}
+    while frontier:
+        sources = set(
+            session.scalars(
+                select(EntityMerge.source_id).where(
+                    EntityMerge.target_id.in_(frontier), EntityMerge.undone_at.is_(None)
+                )
+            )
+        )
+        frontier = sources - members
+        members |= frontier
+    return members
 
 
 @dataclass(frozen=True)

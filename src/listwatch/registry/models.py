@@ -184,6 +184,10 @@ class EntityMerge(Base):
     """A decision that two entity records are one real-world entity; undone, never deleted."""
 
     __tablename__ = "entity_merges"
+    __table_args__ = (
+        Index("ix_entity_merges_source", "source_id"),
+        Index("ix_entity_merges_target", "target_id"),
+    )
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     source_id: Mapped[str] = mapped_column(ForeignKey("entities.id", ondelete="CASCADE"))
     target_id: Mapped[str] = mapped_column(ForeignKey("entities.id", ondelete="CASCADE"))

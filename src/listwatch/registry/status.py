@@ -24,8 +24,11 @@ from listwatch.registry.domain import (
     ReviewState,
     Status,
 )
-from listwatch.registry.entities import member_ids
-from listwatch.registry.models import Event, Evidence
+from listwatch.registry.entities import canonical_map, member_ids
+from listwatch.registry.models import Event, Evidence, Review
+
+#: Entity ids per ``IN (...)`` query: keeps statements under every backend's parameter limit.
+_CHUNK = 500
 
 # Within one day, a listing precedes its suspension, which precedes a reinstatement,
 # which precedes a removal: the order in which such same-day facts can happen.
@@ -275,29 +278,146 @@ def load_events(
     known_at: dt.date | None = None,
     *,
     include_unaccepted: bool = False,
+    with_evidence: bool = True,
 ) -> list[EventView]:
     """Events of the given entities (and list) as known at ``known_at``.
 
     Superseded events, and corrections that only withdraw, are left out; unless
-    ``include_unaccepted`` is set only events accepted at ``known_at`` remain.
+    ``include_unaccepted`` is set only events accepted at ``known_at`` remain. Without
+    ``with_evidence`` the events come without their evidence, which makes folding whole
+    lists cheap.
     """
     ids = list(entity_ids)
-    if not ids:
-        return []
-    query = (
-        select(Event)
-        .where(Event.entity_id.in_(ids))
-        .options(
-            selectinload(Event.evidence).selectinload(Evidence.document),
-            selectinload(Event.reviews),
-        )
-    )
+    events: list[EventView] = []
+    for start in range(0, len(ids), _CHUNK):
+        chunk = ids[start : start + _CHUNK]
+        if with_evidence:
+            events += _load_full(session, chunk, list_id, known_at)
+        else:
+            events += _load_lean(session, chunk, list_id, known_at)
+    return effective(events, include_unaccepted=include_unaccepted)
+
+
+def _event_filter(
+    query: Any, entity_ids: list[str] | None, list_id: str | None, known_at: dt.date | None
+) -> Any:
+    if entity_ids is not None:
+        query = query.where(Event.entity_id.in_(entity_ids))
     if list_id is not None:
         query = query.where(Event.list_id == list_id)
     if known_at is not None:
         query = query.where(Event.recorded_at < end_of_day(known_at))
-    events = [view(e, known_at) for e in session.scalars(query)]
-    return effective(events, include_unaccepted=include_unaccepted)
+    return query
+
+
+def _load_full(
+    session: Session, entity_ids: list[str] | None, list_id: str | None, known_at: dt.date | None
+) -> list[EventView]:
+    query = select(Event).options(
+        selectinload(Event.evidence).selectinload(Evidence.document),
+        selectinload(Event.reviews),
+    )
+    query = _event_filter(query, entity_ids, list_id, known_at)
+    return [view(e, known_at) for e in session.scalars(query)]
+
+
+_LEAN_COLUMNS = (
+    Event.id,
+    Event.entity_id,
+    Event.list_id,
+    Event.kind,
+    Event.valid_date,
+    Event.valid_precision,
+    Event.date_qualifier,
+    Event.announced_date,
+    Event.recorded_at,
+    Event.origin,
+    Event.initial_review,
+    Event.confidence,
+    Event.supersedes_id,
+    Event.summary,
+    Event.details,
+)
+
+
+def _load_lean(
+    session: Session, entity_ids: list[str] | None, list_id: str | None, known_at: dt.date | None
+) -> list[EventView]:
+    """Events as plain rows (no ORM objects, no evidence), with their review state at K."""
+    rows = session.execute(_event_filter(select(*_LEAN_COLUMNS), entity_ids, list_id, known_at))
+    cutoff = end_of_day(known_at) if known_at else None
+    raw = list(rows)
+    reviewed: dict[int, str] = {}
+    if raw:
+        review_query = _event_filter(
+            select(Review.event_id, Review.state, Review.recorded_at).join(
+                Event, Event.id == Review.event_id
+            ),
+            entity_ids,
+            list_id,
+            None,
+        ).order_by(Review.id)
+        for event_id, state, recorded_at in session.execute(review_query):
+            if cutoff is None or recorded_at < cutoff:
+                reviewed[event_id] = state
+    views = []
+    for row in raw:
+        valid = (
+            PartialDate.from_stored(row.valid_date, row.valid_precision or "day")
+            if row.valid_date
+            else None
+        )
+        views.append(
+            EventView(
+                id=row.id,
+                entity_id=row.entity_id,
+                list_id=row.list_id,
+                kind=EventKind(row.kind),
+                valid=valid,
+                qualifier=DateQualifier(row.date_qualifier or "on"),
+                announced=row.announced_date,
+                recorded_at=row.recorded_at,
+                origin=row.origin,
+                review_state=ReviewState(reviewed.get(row.id, row.initial_review)),
+                confidence=row.confidence,
+                supersedes_id=row.supersedes_id,
+                summary=row.summary,
+                details=dict(row.details or {}),
+                evidence=(),
+            )
+        )
+    return views
+
+
+def load_grouped(
+    session: Session,
+    entity_ids: Iterable[str] | None,
+    list_id: str | None = None,
+    known_at: dt.date | None = None,
+    *,
+    with_evidence: bool = False,
+) -> dict[str, list[EventView]]:
+    """Effective events grouped by canonical entity, each group in fold order.
+
+    ``entity_ids`` are expanded to their canonical entities and every record merged into
+    them; ``None`` means every entity with an event (on ``list_id`` when given).
+    """
+    mapping = canonical_map(session)
+    members_of: dict[str, set[str]] = defaultdict(set)
+    for source, target in mapping.items():
+        members_of[target].add(source)
+    if entity_ids is None:
+        # Every event of the list (or of the registry) at once: no id lists needed.
+        loader = _load_full if with_evidence else _load_lean
+        events = effective(loader(session, None, list_id, known_at))
+    else:
+        targets = {mapping.get(e, e) for e in entity_ids}
+        ids = sorted(targets | {m for t in targets for m in members_of.get(t, set())})
+        events = load_events(session, ids, list_id, known_at, with_evidence=with_evidence)
+    grouped: dict[str, list[EventView]] = defaultdict(list)
+    for event in events:
+        grouped[mapping.get(event.entity_id, event.entity_id)].append(event)
+    return dict(grouped)
 
 
 def effective(events: Sequence[EventView], *, include_unaccepted: bool = False) -> list[EventView]:
@@ -464,6 +584,47 @@ def statuses(
     return [fold_status(events, entity_id, lid, as_of, known_at) for lid in list_ids]
 
 
+def members(
+    session: Session,
+    list_id: str,
+    as_of: dt.date,
+    known_at: dt.date | None = None,
+    wanted: frozenset[Status] = frozenset({Status.LISTED, Status.LISTED_SUSPENDED}),
+) -> list[StatusResult]:
+    """Every canonical entity whose status on a list at ``as_of`` is in ``wanted``.
+
+    The deciding events come without evidence (ask :func:`status` for one entity's).
+    """
+    results = []
+    for target, events in load_grouped(session, None, list_id, known_at).items():
+        result = fold_status(events, target, list_id, as_of, known_at)
+        if result.status in wanted:
+            results.append(result)
+    return sorted(results, key=lambda r: r.entity_id)
+
+
+def all_statuses(
+    session: Session,
+    as_of: dt.date,
+    known_at: dt.date | None = None,
+    *,
+    with_evidence: bool = True,
+) -> dict[str, list[StatusResult]]:
+    """Every canonical entity's statuses on every list, in one pass over the events.
+
+    The same answers as :func:`statuses` for each entity, without a query per entity.
+    """
+    results: dict[str, list[StatusResult]] = {}
+    grouped = load_grouped(session, None, None, known_at, with_evidence=with_evidence)
+    for target, events in grouped.items():
+        list_ids = sorted({e.list_id for e in events if e.list_id and e.kind in STATUS_KINDS})
+        if list_ids:
+            results[target] = [
+                fold_status(events, target, lid, as_of, known_at) for lid in list_ids
+            ]
+    return results
+
+
 def history_from_events(events: Sequence[EventView]) -> list[ListHistory]:
     """Status intervals per list (and the other events) from loaded, effective events."""
     by_list: dict[str | None, list[EventView]] = defaultdict(list)
@@ -500,8 +661,6 @@ def diff(
     known_at: dt.date | None = None,
 ) -> list[Transition]:
     """Who was added, suspended, reinstated, removed or amended on a list in (from, to]."""
-    from listwatch.registry.entities import canonical_map
-
     query = select(Event.entity_id).where(
         Event.list_id == list_id,
         Event.valid_date > date_from,
@@ -512,24 +671,9 @@ def diff(
     touched = set(session.scalars(query.distinct()))
     if not touched:
         return []
-    canonical = canonical_map(session)
-    groups: dict[str, set[str]] = defaultdict(set)
-    for entity_id in touched:
-        groups[canonical.get(entity_id, entity_id)].add(entity_id)
-    members_of: dict[str, set[str]] = defaultdict(set)
-    for member, target in canonical.items():
-        members_of[target].add(member)
-    all_ids = set()
-    for target in groups:
-        all_ids |= {target} | members_of.get(target, set())
-    events = load_events(session, all_ids, list_id, known_at)
-    per_target: dict[str, list[EventView]] = defaultdict(list)
-    for event in events:
-        per_target[canonical.get(event.entity_id, event.entity_id)].append(event)
+    grouped = load_grouped(session, touched, list_id, known_at, with_evidence=True)
     transitions = []
-    for target, target_events in per_target.items():
-        if target not in groups:
-            continue
+    for target, target_events in grouped.items():
         for before, after, event in _fold(target_events, until=date_to).transitions:
             assert event.valid is not None
             if not date_from < event.valid.start <= date_to:
