@@ -235,22 +235,14 @@ def _evidence_view(evidence: Evidence) -> EvidenceView:
     )
 
 
-def view(event: Event, known_at: dt.date | None = None) -> EventView:
-    """The event as known at ``known_at``: its review state then, its evidence known then."""
-    cutoff = end_of_day(known_at) if known_at else None
-    state = ReviewState(event.initial_review)
-    for review in event.reviews:
-        if cutoff is None or review.recorded_at < cutoff:
-            state = ReviewState(review.state)
+def _make_view(
+    event: Any, review_state: ReviewState, evidence: tuple[EvidenceView, ...]
+) -> EventView:
+    """An EventView from an ``Event`` or a row with the same column names."""
     valid = (
         PartialDate.from_stored(event.valid_date, event.valid_precision or "day")
         if event.valid_date
         else None
-    )
-    evidence = tuple(
-        _evidence_view(e)
-        for e in event.evidence
-        if cutoff is None or e.recorded_at is None or e.recorded_at < cutoff
     )
     return EventView(
         id=event.id,
@@ -262,13 +254,28 @@ def view(event: Event, known_at: dt.date | None = None) -> EventView:
         announced=event.announced_date,
         recorded_at=event.recorded_at,
         origin=event.origin,
-        review_state=state,
+        review_state=review_state,
         confidence=event.confidence,
         supersedes_id=event.supersedes_id,
         summary=event.summary,
         details=dict(event.details or {}),
         evidence=evidence,
     )
+
+
+def view(event: Event, known_at: dt.date | None = None) -> EventView:
+    """The event as known at ``known_at``: its review state then, its evidence known then."""
+    cutoff = end_of_day(known_at) if known_at else None
+    state = ReviewState(event.initial_review)
+    for review in event.reviews:
+        if cutoff is None or review.recorded_at < cutoff:
+            state = ReviewState(review.state)
+    evidence = tuple(
+        _evidence_view(e)
+        for e in event.evidence
+        if cutoff is None or e.recorded_at is None or e.recorded_at < cutoff
+    )
+    return _make_view(event, state, evidence)
 
 
 def load_events(
@@ -360,32 +367,9 @@ def _load_lean(
         for event_id, state, recorded_at in session.execute(review_query):
             if cutoff is None or recorded_at < cutoff:
                 reviewed[event_id] = state
-    views = []
-    for row in raw:
-        valid = (
-            PartialDate.from_stored(row.valid_date, row.valid_precision or "day")
-            if row.valid_date
-            else None
-        )
-        views.append(
-            EventView(
-                id=row.id,
-                entity_id=row.entity_id,
-                list_id=row.list_id,
-                kind=EventKind(row.kind),
-                valid=valid,
-                qualifier=DateQualifier(row.date_qualifier or "on"),
-                announced=row.announced_date,
-                recorded_at=row.recorded_at,
-                origin=row.origin,
-                review_state=ReviewState(reviewed.get(row.id, row.initial_review)),
-                confidence=row.confidence,
-                supersedes_id=row.supersedes_id,
-                summary=row.summary,
-                details=dict(row.details or {}),
-                evidence=(),
-            )
-        )
+    views = [
+        _make_view(row, ReviewState(reviewed.get(row.id, row.initial_review)), ()) for row in raw
+    ]
     return views
 
 
