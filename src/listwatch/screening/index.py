@@ -327,32 +327,56 @@ def _concat(arrays: list[np.ndarray], dtype: Any) -> np.ndarray:
     return np.concatenate(arrays).astype(dtype, copy=False) if arrays else np.zeros(0, dtype)
 
 
-def _map_tasks(function: Any, tasks: list[Any], workers: int | None, large: bool) -> Iterator[Any]:
-    """``function`` over ``tasks`` in order: on worker processes when the job is large and
-    more than one core is available, in this process otherwise."""
-    import multiprocessing
-    import threading
+class _Analyser:
+    """Analyses chunks of names, results in order: in this process for a small build; for a
+    large one on worker processes, forked as soon as the build proves large, while this
+    process still holds little (a fork shares the parent's pages, and every page the
+    parent has grown by is one a worker may copy)."""
 
-    count = min(workers or os.cpu_count() or 1, len(tasks))
-    # Workers are forked (no re-import of the caller's main module, as "spawn" would
-    # need); forking is safe only from a process that runs no other thread, so a build
-    # inside a threaded server stays in its own process.
-    parallel = (
-        count > 1
-        and large
-        and os.name == "posix"
-        and threading.active_count() == 1
-        and not multiprocessing.current_process().daemon
-    )
-    if not parallel:
-        for task in tasks:
-            yield function(task)
-        return
-    from concurrent.futures import ProcessPoolExecutor
+    def __init__(self, workers: int | None) -> None:
+        import multiprocessing
+        import threading
 
-    context = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(count, mp_context=context) as executor:
-        yield from executor.map(function, tasks)
+        self.count = workers or os.cpu_count() or 1
+        # Workers are forked (no re-import of the caller's main module, as "spawn" would
+        # need); forking is safe only from a process that runs no other thread, so a
+        # build inside a threaded server stays in its own process.
+        self.allowed = (
+            self.count > 1
+            and os.name == "posix"
+            and threading.active_count() == 1
+            and not multiprocessing.current_process().daemon
+        )
+        self.waiting: list[tuple[list[str], list[str]]] = []
+        self.names = 0
+        self.executor: Any = None
+        self.futures: list[Any] = []
+
+    def add(self, task: tuple[list[str], list[str]]) -> None:
+        """Queue a chunk of (names, schemas)."""
+        self.names += len(task[0])
+        self.waiting.append(task)
+        if self.executor is None and self.allowed and self.names >= PARALLEL_MIN:
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor
+
+            self.executor = ProcessPoolExecutor(
+                self.count, mp_context=multiprocessing.get_context("fork")
+            )
+        if self.executor is not None:
+            self.futures.extend(self.executor.submit(_analyse_names, t) for t in self.waiting)
+            self.waiting = []
+
+    def results(self) -> Iterator[_AnalysedNames]:
+        """The analysed chunks, in the order they were added."""
+        try:
+            for future in self.futures:
+                yield future.result()
+            for task in self.waiting:
+                yield _analyse_names(task)
+        finally:
+            if self.executor is not None:
+                self.executor.shutdown(cancel_futures=True)
 
 
 def _members(postings: np.ndarray, ids: np.ndarray) -> np.ndarray:
@@ -414,12 +438,13 @@ class NameIndex:
         entity_schemas: list[str] = []
         entity_countries: list[str] = []
         texts: list[str] = []
-        schemas: list[str] = []
         name_entity: list[int] = []
         name_kind: list[int] = []
         seen: set[tuple[int, str]] = set()
         kind_code = {k: i for i, k in enumerate(KINDS)}
         other = kind_code["other"]
+        analyser = _Analyser(workers)
+        chunk: tuple[list[str], list[str]] = ([], [])
         for record in records:
             pos = entity_pos.get(record.entity_id)
             if pos is None:
@@ -432,21 +457,21 @@ class NameIndex:
                 continue
             seen.add((pos, text))
             texts.append(text)
-            schemas.append(record.schema)
+            chunk[0].append(text)
+            chunk[1].append(record.schema)
             name_entity.append(pos)
             name_kind.append(kind_code.get(record.kind, other))
-        del seen
-        tasks = [
-            (texts[start : start + BUILD_CHUNK], schemas[start : start + BUILD_CHUNK])
-            for start in range(0, len(texts), BUILD_CHUNK)
-        ]
-        del schemas
+            if len(chunk[0]) == BUILD_CHUNK:
+                analyser.add(chunk)
+                chunk = ([], [])
+        if chunk[0]:
+            analyser.add(chunk)
+        del seen, chunk
         parts: list[_AnalysedNames] = []
-        for part in _map_tasks(_analyse_names, tasks, workers, len(texts) >= PARALLEL_MIN):
+        for part in analyser.results():
             parts.append(part)
             if progress is not None:
                 progress(len(part.kept_mask))
-        del tasks
         kept = np.concatenate([p.kept_mask for p in parts]) if parts else np.zeros(0, bool)
         names = [t for t, k in zip(texts, kept.tolist(), strict=True) if k]
         del texts
