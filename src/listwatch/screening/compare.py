@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import math
+import operator
 from dataclasses import dataclass, field
 from functools import cache, cached_property, lru_cache
 from pathlib import Path
@@ -189,16 +190,17 @@ def token_similarity(
         return 1.0, "exact"
     if a[0].isdigit() or b[0].isdigit():
         return 0.0, "number"
-    if len(a) == 1 or len(b) == 1:
+    shortest = min(len(a), len(b))
+    if shortest == 1:
         if person and a[0] == b[0]:
             return 0.6, "initial"
         return 0.0, "initial"
-    best, how = Levenshtein.normalized_similarity(a, b), "spelling"
-    if min(len(a), len(b)) >= 4:
-        jw = JaroWinkler.similarity(a, b) - 0.08
+    best, how = _lev(a, b), "spelling"
+    if shortest >= 4:
+        jw = _jaro_winkler(a, b) - 0.08
         if jw > best:
             best = jw
-    if best < 0.9 and min(len(a), len(b)) >= 3:
+    if best < 0.9 and shortest >= 3:
         pa, pb = phonetic_key(a), phonetic_key(b)
         if pa and pa == pb and best < 0.85:
             best, how = 0.85, "phonetic"
@@ -208,6 +210,10 @@ def token_similarity(
     if best < 0.62:
         return 0.0, how
     return best, how
+
+
+_lev = Levenshtein.normalized_similarity
+_jaro_winkler = JaroWinkler.similarity
 
 
 @lru_cache(maxsize=262_144)
@@ -223,11 +229,15 @@ def _align(
     scored: list[tuple[float, int, int, str]] = []
     c_tokens = c.tokens
     c_legal = c.legal_mask
+    similarity = _similarity
     for i, (a, a_legal) in enumerate(zip(q.tokens, q.legal_mask, strict=True)):
         for j, b in enumerate(c_tokens):
             if a_legal != c_legal[j]:
                 continue
-            sim, how = _similarity(a, b, person)
+            if a == b:
+                scored.append((-1.0, i, j, "exact"))
+                continue
+            sim, how = similarity(a, b, person)
             if sim > 0:
                 scored.append((-sim, i, j, how))
     scored.sort()
@@ -285,8 +295,9 @@ def _feature_values(
     """The features of a pair in the order of :data:`FEATURES`, with the alignment, and
     the identifying tokens left unmatched on each side."""
     pairs, used_q, used_c = _align(q, c, group == "person")
-    sim_q = [0.0] * len(q.tokens)
-    sim_c = [0.0] * len(c.tokens)
+    n_tokens_q, n_tokens_c = len(q.tokens), len(c.tokens)
+    sim_q = [0.0] * n_tokens_q
+    sim_c = [0.0] * n_tokens_c
     for i, j, sim, how in pairs:
         if sim > sim_q[i]:
             sim_q[i] = sim
@@ -294,9 +305,9 @@ def _feature_values(
             sim_c[j] = sim
         if how == "joined":
             # the joined neighbour on the other side counts as matched too
-            if j + 1 < len(c.tokens) and (j + 1) in used_c:
+            if j + 1 < n_tokens_c and (j + 1) in used_c:
                 sim_c[j + 1] = max(sim_c[j + 1], sim)
-            if i + 1 < len(q.tokens) and (i + 1) in used_q:
+            if i + 1 < n_tokens_q and (i + 1) in used_q:
                 sim_q[i + 1] = max(sim_q[i + 1], sim)
 
     total_q, total_c = q.total_weight, c.total_weight
@@ -321,6 +332,8 @@ def _feature_values(
     initialism = _initialism(q, c) or _initialism(c, q)
     n_q, n_c = len(unmatched_q), len(unmatched_c)
     cov_min = cov_q if cov_q < cov_c else cov_c
+    core_count_q, core_count_c = len(q.core), len(c.core)
+    fewest = core_count_q if core_count_q < core_count_c else core_count_c
     values = [
         cov_min,
         cov_q if cov_q > cov_c else cov_c,
@@ -329,7 +342,7 @@ def _feature_values(
         1.0 if n_q and n_c else 0.0,
         float(abs(n_q - n_c)),
         1.0 if bool(n_q) != bool(n_c) else 0.0,
-        (n_q + n_c) / max(1, len(q.core) + len(c.core)),
+        (n_q + n_c) / max(1, core_count_q + core_count_c),
         1.0 if numbers_q != numbers_c and (numbers_q or numbers_c) else 0.0,
         1.0 if q.sorted_core == c.sorted_core else 0.0,
         fuzz.token_sort_ratio(q.core_text, c.core_text) / 100.0,
@@ -339,13 +352,9 @@ def _feature_values(
         cross * cov_min,
         1.0 if min(len(core_q), len(core_c)) == 1 else 0.0,
         # every identifying word of the shorter name (two or more) is in the longer one
-        1.0 if min(len(q.core), len(c.core)) >= 2 and not (n_q and n_c) and n_q + n_c else 0.0,
+        1.0 if fewest >= 2 and not (n_q and n_c) and n_q + n_c else 0.0,
         # one word, found in a name of three words or more
-        1.0
-        if min(len(q.core), len(c.core)) == 1
-        and max(len(q.core), len(c.core)) >= 3
-        and not (n_q and n_c)
-        else 0.0,
+        1.0 if fewest == 1 and max(core_count_q, core_count_c) >= 3 and not (n_q and n_c) else 0.0,
     ]
     return values, pairs, unmatched_q, unmatched_c
 
@@ -384,9 +393,7 @@ def score_analyzed(
     if identical(q, c):
         return 1.0
     values, _pairs, _unmatched_q, _unmatched_c = _feature_values(q, c, group)
-    logit = model.bias[group] + sum(
-        w * v for w, v in zip(model.vectors[group], values, strict=True)
-    )
+    logit = model.bias[group] + sum(map(operator.mul, model.vectors[group], values))
     return _sigmoid(logit)
 
 

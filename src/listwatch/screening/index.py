@@ -61,6 +61,7 @@ ANALYSES_KEPT = 100_000  # candidates' analyses kept in memory, rebuilt from the
 DELTA_SHARE = 0.05
 
 
+@lru_cache(maxsize=131_072)
 def _hash(key: str) -> int:
     return int.from_bytes(hashlib.blake2b(key.encode("utf-8"), digest_size=8).digest(), "little")
 
@@ -119,7 +120,11 @@ def _whole_name_groups(name: AnalyzedName, core: tuple[str, ...]) -> list[list[s
     # The consonants of the whole name run together: spellings that split or join words
     # differently, or drop vowels (Arabic script), still agree ("hdayt allh", "hidayatullah").
     every = "".join(t for t, k in zip(name.tokens, name.kinds, strict=True) if k != LEGAL)
-    whole = loose_skeleton(every)
+    # Only the first six consonants count: fold the start of a long name, unless its
+    # first 32 letters fold to too few consonants for the end of the fold not to matter.
+    whole = loose_skeleton(every[:32]) if len(every) > 32 else ""
+    if len(whole) < 8:
+        whole = loose_skeleton(every)
     if len(whole) >= 2:
         groups.append(["k:" + whole[:6]])
     initials = set()

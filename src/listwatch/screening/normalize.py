@@ -438,7 +438,7 @@ class AnalyzedName:
         """The matching form as one string."""
         return " ".join(self.tokens)
 
-    @property
+    @_once
     def compact(self) -> str:
         """The core tokens run together ("xiao mi" → "xiaomi"), for syllable-split names."""
         return "".join(self.core) or "".join(self.tokens)
