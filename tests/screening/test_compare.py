@@ -86,3 +86,65 @@ def test_more_words_in_one_name_never_raise_a_persons_score() -> None:
     fuller = compare_names("Ivan Petrov", "Ivan Sergeyevich Petrov", "Person").score
     fullest = compare_names("Ivan Petrov", "Ivan Sergeyevich Nikolai Petrov", "Person").score
     assert fuller >= default_threshold() and fullest <= fuller
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("xiaomi", "sham"),  # XM and XM: the CJK "x" and the English "sh" sound alike
+        ("fawzi", "voice"),
+        ("diego", "tekh"),
+        ("gaza", "kus"),
+        ("design", "tsniii"),
+    ],
+)
+def test_words_that_only_sound_alike_are_not_aligned(a: str, b: str) -> None:
+    from listwatch.screening.compare import token_similarity
+    from listwatch.screening.normalize import phonetic_key
+
+    assert phonetic_key(a) == phonetic_key(b)  # the metaphone alone would call them one word
+    assert token_similarity(a, b, person=False) == (0.0, "spelling")
+    assert token_similarity(a, b, person=True)[0] == 0.0
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("rzwqy", "razuki"),  # Arabic script without short vowels
+        ("hossein", "husayn"),
+        ("volodymyr", "vladimir"),
+        ("tkryty", "tikriti"),
+        ("aleksey", "alexei"),
+    ],
+)
+def test_transliterations_of_one_word_still_sound_alike(a: str, b: str) -> None:
+    from listwatch.screening.compare import token_similarity
+
+    assert token_similarity(a, b, person=True) == (0.85, "phonetic")
+
+
+@pytest.mark.parametrize(
+    ("name1", "name2", "schema"),
+    [
+        ("Xiaomi Corporation", "SHAM HOLDING", "Company"),
+        ("Fawzi Trading LLC", "Voice Trading LLC", "Company"),
+        ("Diego Marin", "Tekh Marin", "Person"),
+    ],
+)
+def test_a_phonetic_collision_is_no_match(name1: str, name2: str, schema: str) -> None:
+    comparison = compare_names(name1, name2, schema)
+    assert comparison.score < default_threshold()
+    assert all(m.how != "phonetic" for m in comparison.matches)
+
+
+@pytest.mark.parametrize(
+    ("name1", "name2"),
+    [
+        ("Ivan BUGROV", "Ivan BUHROV"),
+        ("Hossein SALEHI", "Husayn SALEHI"),
+        ("Volodymyr KUZMENKO", "Vladimir KUZMENKO"),
+        ("Abd al-Razzaq RAZUKI", "Abd al-Razzaq RZWQY"),
+    ],
+)
+def test_transliterated_persons_still_match(name1: str, name2: str) -> None:
+    assert compare_names(name1, name2, "Person").score >= default_threshold()

@@ -127,3 +127,21 @@ def test_compare_command(sqlite_url: str) -> None:
     assert "score" in payload and "explanation" in payload and "match" in payload
     result = runner.invoke(app, ["compare", "Jon Smith", "John Smyth", "--type", "person"])
     assert result.exit_code == 0 and "score" in result.stdout
+
+
+def test_a_name_that_only_sounds_like_the_query_is_not_a_hit(sqlite_url: str) -> None:
+    from listwatch.registry.models import Entity
+    from listwatch.registry.store import add_name
+
+    registry = Registry(sqlite_url)
+    with registry.transaction() as session:
+        entity = Entity(id="cham", schema="LegalEntity", name="CHAM HOLDING", origin="manual")
+        session.add(entity)
+        add_name(session, entity, "CHAM HOLDING", kind="primary")
+        add_name(session, entity, "SHAM HOLDING", kind="alias")
+    registry.dispose()
+    for query in ("Xiaomi Corporation", "XIAOMI HOLDING"):
+        hits = screen_json(sqlite_url, query)["hits"]
+        assert hits[0]["entity"]["id"] == "xiaomi"
+        assert "cham" not in {h["entity"]["id"] for h in hits}
+    assert screen_json(sqlite_url, "Sham Holding")["hits"][0]["entity"]["id"] == "cham"

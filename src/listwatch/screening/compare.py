@@ -25,6 +25,7 @@ from rapidfuzz.distance import JaroWinkler, Levenshtein
 from listwatch.screening.normalize import (
     AnalyzedName,
     analyze_name,
+    loose_skeleton,
     phonetic_key,
     schema_group,
     skeleton,
@@ -202,7 +203,7 @@ def token_similarity(
             best = jw
     if best < 0.9 and shortest >= 3:
         pa, pb = phonetic_key(a), phonetic_key(b)
-        if pa and pa == pb and best < 0.85:
+        if pa and pa == pb and best < 0.85 and consonants_agree(a, b):
             best, how = 0.85, "phonetic"
         sa, sb = skeleton(a), skeleton(b)
         if len(sa) >= 2 and sa == sb and best < 0.8:
@@ -210,6 +211,20 @@ def token_similarity(
     if best < 0.62:
         return 0.0, how
     return best, how
+
+
+PHONETIC_CONSONANTS = 0.5
+"""How alike (Levenshtein) the consonants of two tokens that sound alike must be for the
+sound to count: transliterations of one word keep most of its consonants (Bugrov, Buhrov;
+razuki, rzwqy), while unrelated words that happen to share a metaphone do not (xiaomi,
+sham: "ksm" against "hm")."""
+
+
+def consonants_agree(a: str, b: str) -> bool:
+    """Whether two tokens that sound alike are also spelled alike enough to be one word
+    in two transliterations: their consonants, after folding transliteration variants
+    (kh/h, ts/c/k, w/v, x/ks), agree at least :data:`PHONETIC_CONSONANTS`."""
+    return _lev(loose_skeleton(a), loose_skeleton(b)) >= PHONETIC_CONSONANTS
 
 
 _lev = Levenshtein.normalized_similarity

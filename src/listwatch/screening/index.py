@@ -42,6 +42,7 @@ from listwatch.screening.normalize import (
     PARTICLE,
     AnalyzedName,
     analyze_name,
+    loose_skeleton,
     name_shape,
     phonetic_key,
     restore_analysis,
@@ -148,30 +149,6 @@ def blocking_hashes(name: AnalyzedName) -> tuple[list[tuple[int, ...]], list[lis
     tokens = [token_key_hashes(token) for token in dict.fromkeys(core)]
     whole = [[_hash(key) for key in group] for group in _whole_name_groups(name, core)]
     return tokens, whole
-
-
-_LOOSE = (
-    ("kh", "h"),
-    ("ch", "h"),
-    ("sh", "h"),
-    ("zh", "h"),
-    ("ts", "c"),
-    ("ck", "k"),
-    ("c", "k"),
-    ("q", "k"),
-    ("ph", "f"),
-    ("w", "v"),
-    ("j", "y"),
-    ("x", "ks"),
-)
-
-
-def loose_skeleton(token: str) -> str:
-    """Consonants of a token after folding transliteration variants (kh/ch/h, ts/c/k, w/v):
-    "tekhnodron" and "technodron" both give ``thndrn``."""
-    for source, target in _LOOSE:
-        token = token.replace(source, target)
-    return skeleton(token)
 
 
 def blocking_keys(name: AnalyzedName) -> set[str]:

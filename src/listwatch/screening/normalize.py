@@ -786,6 +786,30 @@ def skeleton(token: str) -> str:
     return "".join(out)
 
 
+_LOOSE = (
+    ("kh", "h"),
+    ("ch", "h"),
+    ("sh", "h"),
+    ("zh", "h"),
+    ("ts", "c"),
+    ("ck", "k"),
+    ("c", "k"),
+    ("q", "k"),
+    ("ph", "f"),
+    ("w", "v"),
+    ("j", "y"),
+    ("x", "ks"),
+)
+
+
+def loose_skeleton(token: str) -> str:
+    """Consonants of a token after folding transliteration variants (kh/ch/h, ts/c/k, w/v):
+    "tekhnodron" and "technodron" both give ``thndrn``."""
+    for source, target in _LOOSE:
+        token = token.replace(source, target)
+    return skeleton(token)
+
+
 def tokens_of_many(names: Iterable[str], schema: str = "Company") -> set[str]:
     """All identifying tokens of several names (for building vocabularies)."""
     found: set[str] = set()
