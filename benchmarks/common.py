@@ -50,7 +50,8 @@ def write_section(name: str, body: str) -> None:
         f"_Measured {stamp} on {machine()}._\n<!-- END {name} -->"
     )
     text = DOC.read_text(encoding="utf-8") if DOC.exists() else "# Benchmarks\n"
-    pattern = re.compile(rf"<!-- BEGIN {re.escape(name)} -->.*?<!-- END {re.escape(name)} -->", re.S)
+    marker = re.escape(name)
+    pattern = re.compile(rf"<!-- BEGIN {marker} -->.*?<!-- END {marker} -->", re.S)
     if pattern.search(text):
         text = pattern.sub(lambda _m: block, text)
     else:

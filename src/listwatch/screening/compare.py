@@ -445,3 +445,89 @@ def compare_names(
     """Score two names of the given FollowTheMoney schema (``Company``, ``Person`` ...)."""
     group = schema_group(schema)
     return compare_analyzed(analyze_name(name1, schema), analyze_name(name2, schema), group, model)
+
+
+# --------------------------------------------------------------------------- compiled
+
+
+@dataclass(frozen=True)
+class NameBytes:
+    """An analysed name as the compiled scorer reads it (see
+    :mod:`listwatch.screening.kernels`): matching form, shape, token weights, metaphones."""
+
+    form: Any
+    shape: Any
+    weights: Any
+    phonetics: Any
+
+
+def name_bytes(name: AnalyzedName) -> NameBytes:
+    """The byte forms of an analysed name, for :func:`listwatch.screening.kernels.score_names`."""
+    import numpy as np
+
+    from listwatch.screening.normalize import name_shape, phonetic_form
+
+    return NameBytes(
+        form=np.frombuffer(name.normalized.encode("ascii"), dtype=np.uint8),
+        shape=np.frombuffer(name_shape(name).encode("ascii"), dtype=np.uint8),
+        weights=np.asarray(name.weights, dtype=np.float64),
+        phonetics=np.frombuffer(phonetic_form(name.tokens).encode("ascii"), dtype=np.uint8),
+    )
+
+
+@dataclass(frozen=True)
+class CompiledTables:
+    """What the compiled scorer needs besides the names: the model as arrays, the weights
+    of legal-form codes, and the transliteration folds of loose skeletons."""
+
+    model_weights: Any
+    model_bias: Any
+    legal_blob: Any
+    legal_offsets: Any
+    legal_weights: Any
+    default_legal: float
+    loose: tuple[Any, Any, Any, Any]
+
+
+def _byte_table(values: list[str]) -> tuple[Any, Any]:
+    import numpy as np
+
+    encoded = [v.encode("ascii") for v in values]
+    offsets = np.zeros(len(encoded) + 1, dtype=np.int64)
+    offsets[1:] = np.cumsum([len(e) for e in encoded])
+    return np.frombuffer(b"".join(encoded) or b"\0", dtype=np.uint8), offsets
+
+
+_COMPILED: dict[int, tuple[Model, CompiledTables]] = {}
+
+
+def compiled_tables(model: Model | None = None) -> CompiledTables:
+    """The tables of :class:`CompiledTables` for a model (built once per model)."""
+    import numpy as np
+
+    from listwatch.screening.kernels import GROUP_CODES
+    from listwatch.screening.normalize import _LOOSE, _tables, legal_form_weight
+
+    model = model or default_model()
+    found = _COMPILED.get(id(model))
+    if found is not None and found[0] is model:
+        return found[1]
+    rows = sorted(GROUP_CODES.items(), key=lambda item: item[1])
+    tables = _tables()
+    codes = sorted(
+        {form.code for form in tables.latin.values()} | {form.code for _s, form in tables.suffixes}
+    )
+    legal_blob, legal_offsets = _byte_table(codes)
+    sources, source_offsets = _byte_table([source for source, _target in _LOOSE])
+    targets, target_offsets = _byte_table([target for _source, target in _LOOSE])
+    compiled = CompiledTables(
+        model_weights=np.asarray([model.vectors[group] for group, _ in rows], dtype=np.float64),
+        model_bias=np.asarray([model.bias[group] for group, _ in rows], dtype=np.float64),
+        legal_blob=legal_blob,
+        legal_offsets=legal_offsets,
+        legal_weights=np.asarray([legal_form_weight(c) for c in codes], dtype=np.float64),
+        default_legal=tables.rigour_weight,
+        loose=(sources, source_offsets, targets, target_offsets),
+    )
+    _COMPILED[id(model)] = (model, compiled)
+    return compiled

@@ -44,8 +44,10 @@ from listwatch.screening.normalize import (
     analyze_name,
     loose_skeleton,
     name_shape,
+    phonetic_form,
     phonetic_key,
     restore_analysis,
+    schema_group,
     skeleton,
 )
 
@@ -53,8 +55,9 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
     from listwatch.registry.db import Registry
+    from listwatch.screening.compare import Model, NameBytes
 
-INDEX_VERSION = 12
+INDEX_VERSION = 13
 BUILD_CHUNK = 10_000  # names per task of a build worker
 PARALLEL_MIN = 50_000  # names from which a build uses several processes
 MAX_POSTINGS = 10_000  # postings read per query to generate candidates
@@ -230,6 +233,10 @@ class Candidate:
     blocking: float
 
 
+# Schema groups of entities as stored (the rows of the compiled scorer's weights, and "any").
+GROUP_CODES = {"person": 0, "org": 1, "object": 2, "any": 3}
+GROUP_NAMES = {code: group for group, code in GROUP_CODES.items()}
+
 KINDS = ("primary", "alias", "former", "acronym", "weak", "other")
 
 
@@ -256,6 +263,7 @@ class _AnalysedNames:
     forms: list[str]
     shapes: list[str]
     natives: list[str]
+    phonetics: list[str]
     key_counts: np.ndarray
     key_hashes: np.ndarray
     token_counts: np.ndarray
@@ -271,6 +279,7 @@ def _analyse_names(task: tuple[list[str], list[str]]) -> _AnalysedNames:
     forms: list[str] = []
     shapes: list[str] = []
     natives: list[str] = []
+    phonetics: list[str] = []
     key_counts: list[int] = []
     keys_flat: list[int] = []
     token_counts: list[int] = []
@@ -289,6 +298,7 @@ def _analyse_names(task: tuple[list[str], list[str]]) -> _AnalysedNames:
         forms.append(analyzed.normalized)
         shapes.append(name_shape(analyzed))
         natives.append(analyzed.native or "")
+        phonetics.append(phonetic_form(analyzed.tokens))
         key_counts.append(len(keys))
         keys_flat.extend(keys)
         token_counts.append(len(token_groups))
@@ -298,6 +308,7 @@ def _analyse_names(task: tuple[list[str], list[str]]) -> _AnalysedNames:
         forms=forms,
         shapes=shapes,
         natives=natives,
+        phonetics=phonetics,
         key_counts=np.asarray(key_counts, dtype=np.int32),
         key_hashes=np.asarray(keys_flat, dtype=np.uint64),
         token_counts=np.asarray(token_counts, dtype=np.int32),
@@ -361,6 +372,31 @@ class _Analyser:
                 self.executor.shutdown(cancel_futures=True)
 
 
+@dataclass
+class _Plan:
+    """What a query reads of the index: its hashed keys (``flat``), the group of each
+    (``numbers``: token groups first, then whole-name groups), their posting ranges and
+    sizes, the keys read (by group) and the common keys left to binary search."""
+
+    flat: list[int]
+    numbers: list[int]
+    sizes: list[int]
+    starts: list[int]
+    ends: list[int]
+    token_count: int
+    token_groups: list[tuple[int, ...]]
+    query_norm: float
+    present: list[int]
+    by_group: dict[int, list[int]]
+    pending_tokens: list[int]
+    pending_whole: list[int]
+    total: int
+
+    def weight(self, k: int) -> float:
+        """The rarity of key ``k``."""
+        return math.log(1 + self.total / self.sizes[k])
+
+
 def _members(postings: np.ndarray, ids: np.ndarray) -> np.ndarray:
     """1.0 where ``ids`` appear in ``postings`` (sorted), else 0.0 (a binary search each)."""
     if not len(postings):
@@ -381,6 +417,8 @@ class NameIndex:
     forms: _Strings
     shapes: _Strings
     natives: _Strings
+    phonetics: _Strings
+    entity_groups: np.ndarray
     name_entity: np.ndarray
     name_kind: np.ndarray
     name_norms: np.ndarray
@@ -460,6 +498,7 @@ class NameIndex:
         forms = [f for p in parts for f in p.forms]
         shapes = [s for p in parts for s in p.shapes]
         natives = [n for p in parts for n in p.natives]
+        phonetics = [h for p in parts for h in p.phonetics]
         key_counts = _concat([p.key_counts for p in parts], np.int32)
         key_hashes = _concat([p.key_hashes for p in parts], np.uint64)
         token_counts = _concat([p.token_counts for p in parts], np.int32)
@@ -497,6 +536,10 @@ class NameIndex:
             forms=_Strings.build(forms),
             shapes=_Strings.build(shapes),
             natives=_Strings.build(natives),
+            phonetics=_Strings.build(phonetics),
+            entity_groups=np.asarray(
+                [GROUP_CODES[schema_group(schema)] for schema in entity_schemas], dtype=np.int8
+            ),
             name_entity=entity_array,
             name_kind=kind_array,
             name_norms=norms,
@@ -510,6 +553,7 @@ class NameIndex:
     # ------------------------------------------------------------------ persistence
 
     _ARRAYS = (
+        "entity_groups",
         "name_entity",
         "name_kind",
         "name_norms",
@@ -525,6 +569,7 @@ class NameIndex:
         "forms",
         "shapes",
         "natives",
+        "phonetics",
     )
 
     def save(self, directory: Path) -> None:
@@ -734,7 +779,7 @@ class NameIndex:
         ends = np.where(present, self.key_offsets[after], 0)
         return starts, ends
 
-    def _buffers(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    def _buffers(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Per-thread scratch arrays with one cell per indexed name (all zero between uses)."""
         scratch = self._scratch
         buffers = getattr(scratch, "buffers", None)
@@ -745,6 +790,7 @@ class NameIndex:
                 np.zeros(size, dtype=np.float64),  # summed weights of shared token groups
                 np.zeros(size, dtype=np.int8),  # shares a key of the whole name
                 np.zeros(size, dtype=np.int32),  # first position in the gathered postings
+                np.zeros(size, dtype=np.int8),  # seen (compiled ranking)
             )
             scratch.buffers = buffers
         return buffers
@@ -772,12 +818,27 @@ class NameIndex:
         common word such as "Investment" still tells "Kinnor Investment Oy" from
         "Kinnor Trading Oy" at the cost of a binary search per name.
         """
+        positions, ranks = self.rank(query, limit)
+        return self._candidates(positions, ranks)
+
+    def rank(self, query: AnalyzedName, limit: int = 12) -> tuple[list[int], list[float]]:
+        """The positions of the names :meth:`candidates` returns, best first, and their
+        ranks (compiled; the names of a delta segment take :meth:`_rank_python`)."""
+        plan = self._plan(query)
+        if plan is None:
+            return [], []
+        if self._delta_keys:
+            return self._rank_python(plan, limit)
+        return self._rank_compiled(plan, limit)
+
+    def _plan(self, query: AnalyzedName) -> _Plan | None:
+        """Which postings a query reads, and what it knows of the others (their sizes)."""
         total = max(1, self.size)
         token_groups, whole_groups = blocking_hashes(query)
         groups = [*token_groups, *whole_groups]
         flat = [key for group in groups for key in group]
         if not flat:
-            return []
+            return None
         numbers = [number for number, group in enumerate(groups) for _key in group]
         starts, ends = self._lookup(flat)
         sizes = (ends - starts).tolist()
@@ -793,7 +854,7 @@ class NameIndex:
         )
         present = [k for k in range(len(flat)) if sizes[k] > 0]
         if not present:
-            return []
+            return None
         present.sort(key=lambda k: sizes[k])
         read: list[int] = []
         budget = 0
@@ -802,34 +863,62 @@ class NameIndex:
                 continue
             read.append(k)
             budget += sizes[k]
-        starts_list, ends_list = starts.tolist(), ends.tolist()
-
-        def postings(k: int) -> np.ndarray:
-            return self._postings_slice(flat[k], starts_list[k], ends_list[k])
-
-        def weight(k: int) -> float:
-            return math.log(1 + total / sizes[k])
-
-        best, shared, whole, first = self._buffers()
         by_group: dict[int, list[int]] = {}
         for k in read:
             by_group.setdefault(numbers[k], []).append(k)
+        # Common keys not read: the exact token of each identifying token not read yet, and
+        # the keys of the whole name not read.
+        pending_tokens = [
+            flat.index(group[0])
+            for number, group in enumerate(token_groups)
+            if number not in by_group and sizes[flat.index(group[0])] > 0
+        ]
+        pending_whole = [
+            k for k in present if numbers[k] >= token_count and numbers[k] not in by_group
+        ]
+        return _Plan(
+            flat=flat,
+            numbers=numbers,
+            sizes=sizes,
+            starts=starts.tolist(),
+            ends=ends.tolist(),
+            token_count=token_count,
+            token_groups=token_groups,
+            query_norm=query_norm,
+            present=present,
+            by_group=by_group,
+            pending_tokens=pending_tokens,
+            pending_whole=pending_whole,
+            total=total,
+        )
+
+    def _plan_postings(self, plan: _Plan, k: int) -> np.ndarray:
+        return self._postings_slice(plan.flat[k], plan.starts[k], plan.ends[k])
+
+    def _rank_python(self, plan: _Plan, limit: int) -> tuple[list[int], list[float]]:
+        """The ranking of :meth:`rank` with numpy (names of a delta segment included)."""
+        token_count, query_norm = plan.token_count, plan.query_norm
+        best, shared, whole, first, _seen = self._buffers()
+        by_group = plan.by_group
         gathered: list[np.ndarray] = []
         for number in sorted(by_group):
             members = by_group[number]
             if number >= token_count:
                 for k in members:
-                    found = postings(k)
+                    found = self._plan_postings(plan, k)
                     whole[found] = 1
                     gathered.append(found)
                 continue
             if len(members) == 1:
-                found = postings(members[0])
-                shared[found] += weight(members[0])
+                found = self._plan_postings(plan, members[0])
+                shared[found] += plan.weight(members[0])
                 gathered.append(found)
                 continue
             # the best key of the group counts: lighter keys are written first, then heavier
-            lists = sorted(((weight(k), postings(k)) for k in members), key=lambda item: item[0])
+            lists = sorted(
+                ((plan.weight(k), self._plan_postings(plan, k)) for k in members),
+                key=lambda item: item[0],
+            )
             for w, found in lists:
                 best[found] = w
             ids_of_group = np.concatenate([found for _w, found in lists])
@@ -845,19 +934,9 @@ class NameIndex:
         shared[ids] = 0.0
         whole[ids] = 0
         denominator = query_norm + np.maximum(self._norms(ids), 1e-3)
-        # Common keys not read: the exact token of each identifying token not read yet, and
-        # the keys of the whole name not read.
-        read_groups = set(by_group)
-        pending_tokens = [
-            flat.index(group[0])
-            for number, group in enumerate(token_groups)
-            if number not in read_groups and sizes[flat.index(group[0])] > 0
-        ]
-        pending_whole = [
-            k for k in present if numbers[k] >= token_count and numbers[k] not in read_groups
-        ]
+        pending_tokens, pending_whole = plan.pending_tokens, plan.pending_whole
         if (pending_tokens or pending_whole) and len(ids):
-            extra = sum(weight(k) for k in pending_tokens)
+            extra = sum(plan.weight(k) for k in pending_tokens)
             lower = 2 * shared_ids / denominator + 0.5 * whole_ids
             upper = 2 * (shared_ids + extra) / denominator + 0.5 * (
                 1.0 if pending_whole else whole_ids
@@ -872,9 +951,11 @@ class NameIndex:
                     denominator[keep],
                 )
             for k in pending_tokens:
-                shared_ids = shared_ids + weight(k) * _members(postings(k), ids)
+                shared_ids = shared_ids + plan.weight(k) * _members(
+                    self._plan_postings(plan, k), ids
+                )
             for k in pending_whole:
-                whole_ids = np.maximum(whole_ids, _members(postings(k), ids))
+                whole_ids = np.maximum(whole_ids, _members(self._plan_postings(plan, k), ids))
         rank = 2 * shared_ids / denominator + 0.5 * (whole_ids > 0)
         if len(ids) > limit:
             # every name ranked at least as high as the limit-th (ties broken by position)
@@ -884,7 +965,56 @@ class NameIndex:
             top = np.arange(len(ids))
         ranks, positions = rank[top].tolist(), ids[top].tolist()
         ordered = sorted(zip(ranks, positions, strict=True), key=lambda item: (-item[0], item[1]))
-        return self._candidates([p for _r, p in ordered[:limit]], [r for r, _p in ordered[:limit]])
+        return [p for _r, p in ordered[:limit]], [r for r, _p in ordered[:limit]]
+
+    def _rank_compiled(self, plan: _Plan, limit: int) -> tuple[list[int], list[float]]:
+        """The ranking of :meth:`rank` by :func:`listwatch.screening.kernels.rank_names`."""
+        from listwatch.screening.kernels import rank_names
+
+        read_starts: list[int] = []
+        read_ends: list[int] = []
+        read_weights: list[float] = []
+        read_kinds: list[int] = []
+        read_groups: list[int] = []
+        for number in sorted(plan.by_group):
+            members = plan.by_group[number]
+            if number >= plan.token_count:
+                kind = 2
+            elif len(members) == 1:
+                kind = 0
+            else:
+                kind = 1
+                members = sorted(members, key=plan.weight)
+            for k in members:
+                read_starts.append(plan.starts[k])
+                read_ends.append(plan.ends[k])
+                read_weights.append(plan.weight(k) if kind != 2 else 0.0)
+                read_kinds.append(kind)
+                read_groups.append(number)
+        pending = plan.pending_tokens
+        best, shared, whole, _first, mark = self._buffers()
+        positions, ranks = rank_names(
+            self.postings,
+            self.name_norms,
+            plan.query_norm,
+            np.asarray(read_starts, dtype=np.int64),
+            np.asarray(read_ends, dtype=np.int64),
+            np.asarray(read_weights, dtype=np.float64),
+            np.asarray(read_kinds, dtype=np.int8),
+            np.asarray(read_groups, dtype=np.int64),
+            np.asarray([plan.starts[k] for k in pending], dtype=np.int64),
+            np.asarray([plan.ends[k] for k in pending], dtype=np.int64),
+            np.asarray([plan.weight(k) for k in pending], dtype=np.float64),
+            sum(plan.weight(k) for k in pending),
+            np.asarray([plan.starts[k] for k in plan.pending_whole], dtype=np.int64),
+            np.asarray([plan.ends[k] for k in plan.pending_whole], dtype=np.int64),
+            best,
+            shared,
+            whole,
+            mark,
+            limit,
+        )
+        return positions.tolist(), ranks.tolist()
 
     def _candidates(self, positions: list[int], ranks: list[float]) -> list[Candidate]:
         """Candidates for index positions (the stored strings gathered in one go)."""
@@ -926,6 +1056,59 @@ class NameIndex:
             )
             k += 1
         return out
+
+    def candidates_at(self, positions: list[int], ranks: list[float]) -> list[Candidate]:
+        """The candidates at index positions (as :meth:`candidates` returns them)."""
+        return self._candidates(positions, ranks)
+
+    def groups_of(self, positions: list[int]) -> list[str]:
+        """The schema group (``person``, ``org``, ``object``, ``any``) of each name's entity."""
+        base = len(self.names)
+        inside = np.asarray([p for p in positions if p < base], dtype=np.int64)
+        codes = self.entity_groups[self.name_entity[inside]].tolist() if len(inside) else []
+        out: list[str] = []
+        k = 0
+        for position in positions:
+            if position >= base:
+                out.append(schema_group(self.delta_records[position - base].schema))
+            else:
+                out.append(GROUP_NAMES[codes[k]])
+                k += 1
+        return out
+
+    def score_names(
+        self, query: NameBytes, positions: list[int], groups: list[str], model: Model | None = None
+    ) -> tuple[list[float], list[int]]:
+        """Compiled scores of a query against base names (``groups``: the model's group for
+        each), and for each 1 where the tokens are the same (see
+        :func:`listwatch.screening.kernels.score_names`; -1: score it in Python)."""
+        from listwatch.screening.compare import compiled_tables
+        from listwatch.screening.kernels import GROUP_CODES as ROWS
+        from listwatch.screening.kernels import score_names
+
+        tables = compiled_tables(model)
+        scores, same = score_names(
+            query.form,
+            query.shape,
+            query.weights,
+            query.phonetics,
+            self.forms.blob,
+            self.forms.offsets,
+            self.shapes.blob,
+            self.shapes.offsets,
+            self.phonetics.blob,
+            self.phonetics.offsets,
+            np.asarray(positions, dtype=np.int64),
+            np.asarray([ROWS[g] for g in groups], dtype=np.int8),
+            tables.legal_blob,
+            tables.legal_offsets,
+            tables.legal_weights,
+            tables.default_legal,
+            tables.model_weights,
+            tables.model_bias,
+            tables.loose,
+        )
+        return scores.tolist(), same.tolist()
 
     def lookup_identifier(self, keys: Iterable[str]) -> list[tuple[str, str]]:
         """Entities holding any of the identifier keys: (entity id, key) pairs."""

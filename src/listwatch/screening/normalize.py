@@ -23,6 +23,7 @@ personal names and function words of organisation names from ``data/particles.ya
 
 from __future__ import annotations
 
+import itertools
 import re
 import unicodedata
 from collections.abc import Callable, Iterable
@@ -826,6 +827,17 @@ def name_shape(name: AnalyzedName) -> str:
     """A compact code of what a comparison needs beyond the tokens: whether the name was
     written in another script, and each token's kind ("l" + "wwl" → Latin, word word legal)."""
     return ("n" if name.native else "l") + "".join(_KIND_CODES[k] for k in name.kinds)
+
+
+def phonetic_form(tokens: tuple[str, ...]) -> str:
+    """The metaphones a comparison asks for, as one string: of each token, then of each
+    pair of neighbouring tokens run together ("xiao mi" → "xiaomi"), one space apart and
+    empty where there is none. Stored in the screening index beside the matching form."""
+    own = [phonetic_key(t) or "" for t in tokens]
+    # pairs run together are seldom met again: not worth a place in phonetic_key's cache
+    compute = phonetic_key.__wrapped__
+    pairs = [compute(a + b) or "" for a, b in itertools.pairwise(tokens)]
+    return " ".join(own + pairs)
 
 
 def restore_analysis(

@@ -19,6 +19,8 @@ from listwatch.screening.compare import (
     Comparison,
     compare_analyzed,
     default_threshold,
+    identical,
+    name_bytes,
     score_analyzed,
 )
 from listwatch.screening.identifiers import (
@@ -118,9 +120,14 @@ class Hit:
 class Screener:
     """Screens queries against one index; a database session adds names, status and duties."""
 
-    def __init__(self, index: NameIndex, canonical: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, index: NameIndex, canonical: dict[str, str] | None = None, compiled: bool = True
+    ) -> None:
         self.index = index
         self.canonical = canonical or {}
+        self.compiled = compiled
+        """Rank and score candidates with the compiled kernels (the same results as the
+        Python code, which ``compiled=False`` runs instead)."""
 
     def parse_identifiers(self, query: Query) -> list[ParsedIdentifier]:
         """Validate the query's identifiers (a clear error for a wrong check digit)."""
@@ -159,6 +166,100 @@ class Screener:
         return ordered[: query.limit]
 
     def _name_hits(self, name: str, query: Query, threshold: float) -> list[Hit]:
+        if self.compiled:
+            return self._name_hits_compiled(name, query, threshold)
+        return self._name_hits_python(name, query, threshold)
+
+    def _name_hits_compiled(self, name: str, query: Query, threshold: float) -> list[Hit]:
+        """What :meth:`_name_hits_python` finds, with candidates ranked and scored by the
+        compiled kernels; only the names that reach the threshold are read from the index."""
+        schema = query.schema or "any"
+        analyzed = analyze_name(name, schema if schema != "any" else "Company")
+        wanted = schema_group(schema)
+        country = (query.country or "").lower() or None
+        index = self.index
+        positions, ranks = index.rank(analyzed, CANDIDATES)
+        if not positions:
+            return []
+        groups = index.groups_of(positions)
+        as_person: AnalyzedName | None = None
+        base = len(index.names)
+        # Per form of the query (as written, or as a person's name), the candidates to score.
+        batches: dict[bool, tuple[AnalyzedName, list[int]]] = {}
+        kept: list[int] = []
+        effective: list[str] = []
+        for n, group in enumerate(groups):
+            if wanted != "any" and group != wanted:
+                effective.append("")
+                continue
+            person = group == "person" and analyzed.group != "person"
+            if person:
+                as_person = as_person or analyze_name(name, "Person")
+            query_name = as_person if person and as_person is not None else analyzed
+            if group == "any":
+                group = query_name.group if query_name.group != "any" else "org"
+            effective.append(group)
+            kept.append(n)
+            batches.setdefault(person, (query_name, []))[1].append(n)
+        scores: dict[int, float] = {}
+        for query_name, members in batches.values():
+            inside = [n for n in members if positions[n] < base]
+            if inside:
+                values, same = index.score_names(
+                    name_bytes(query_name),
+                    [positions[n] for n in inside],
+                    [effective[n] for n in inside],
+                )
+                for n, score, equal in zip(inside, values, same, strict=True):
+                    if equal == 0:
+                        scores[n] = score
+                        continue
+                    candidate_name = index.analysis(positions[n], *self._name_of(positions[n]))
+                    if equal == 1 and identical(query_name, candidate_name):
+                        scores[n] = 1.0
+                    elif equal == 1:
+                        scores[n] = score
+                    else:
+                        scores[n] = score_analyzed(query_name, candidate_name, effective[n])
+            for n in members:
+                if positions[n] >= base:
+                    candidate_name = index.analysis(positions[n], *self._name_of(positions[n]))
+                    scores[n] = score_analyzed(query_name, candidate_name, effective[n])
+        # Only names that may reach the threshold (with the country's nudge) are read.
+        reach = threshold - (COUNTRY_BONUS if country else 0.0)
+        near = [n for n in kept if scores[n] >= reach]
+        if not near:
+            return []
+        candidates = index.candidates_at([positions[n] for n in near], [ranks[n] for n in near])
+        best: dict[str, Hit] = {}
+        for n, candidate in zip(near, candidates, strict=True):
+            score = scores[n]
+            if country and candidate.country and candidate.country.lower() == country:
+                score = min(1.0, score + COUNTRY_BONUS)
+            if score < threshold:
+                continue
+            query_name = as_person if groups[n] == "person" and as_person is not None else analyzed
+            target = self.canonical.get(candidate.entity_id, candidate.entity_id)
+            current = best.get(target)
+            if current is None or score > current.score:
+                best[target] = Hit(
+                    entity_id=target,
+                    name=candidate.name if candidate.kind == "primary" else target,
+                    schema=candidate.schema,
+                    country=candidate.country,
+                    score=score,
+                    match="name",
+                    matched_name=candidate.name,
+                    matched_kind=candidate.kind,
+                    explain=_explainer(query_name, candidate.name, candidate.schema, groups[n]),
+                )
+        return list(best.values())
+
+    def _name_of(self, position: int) -> tuple[str, str]:
+        record = self.index.record(position)
+        return record.name, record.schema
+
+    def _name_hits_python(self, name: str, query: Query, threshold: float) -> list[Hit]:
         schema = query.schema or "any"
         analyzed = analyze_name(name, schema if schema != "any" else "Company")
         as_person: AnalyzedName | None = None

@@ -1,0 +1,126 @@
+"""The compiled scorer and ranking give the numbers of the Python code that defines them.
+
+The Python code in ``compare`` and ``NameIndex._rank_python`` is the reference (it explains
+each score); screening runs the compiled kernels. These tests hold the two to the same
+results: pair by pair on names of every script and schema (and on the labelled pairs of
+``../shared/data/names`` when present), candidate lists on a generated index, and whole
+screening answers.
+"""
+
+from __future__ import annotations
+
+import csv
+import random
+from pathlib import Path
+
+import pytest
+
+from listwatch.screening.compare import identical, name_bytes, score_analyzed
+from listwatch.screening.index import NameIndex, NameRecord
+from listwatch.screening.normalize import analyze_name, schema_group
+from listwatch.screening.screen import Query, Screener
+
+PAIRS_DEV = Path(__file__).resolve().parents[3] / "shared" / "data" / "names" / "pairs_dev.csv"
+
+PAIRS = [
+    ("Company", "Xiaomi Corporation", "XIAOMI CORP."),
+    ("Company", "小米集团", "Xiaomi Group"),
+    ("Company", "Хуавей Технолоджис", "Huawei Technologies Co., Ltd."),
+    ("Company", "SZ DJI Technology Co., Ltd.", "Shenzhen DJI Sciences and Technologies Ltd"),
+    ("Company", "Semiconductor Manufacturing International Corporation", "SMIC"),
+    ("Company", "Sham Holding", "Xiaomi Holding"),
+    ("Company", "Kinnor Investment Oy", "Kinnor Trading Oy"),
+    ("Company", "712th Research Institute", "The 712 Research Institute"),
+    ("Company", "ООО Интервесп-М", "Intervesp-M LLC"),
+    ("Company", "Danske Bank A/S", "Danske Bank"),
+    ("Company", "Koninklijke Philips N.V.", "Philips"),
+    ("Company", "中芯国际集成电路制造有限公司", "中芯國際"),
+    ("Person", "Daniil Vyacheslavovich EGOROV", "Даниил Вячеславович ЕГОРОВ"),
+    ("Person", "ABDUL SAMAD, Hidayatullah", "Hidayatullah Abdul Samad"),
+    ("Person", "Muhammad bin Salman al Saud", "Mohammed bin Salman Al-Saud"),
+    ("Person", "Ivan Petrov", "Petrov Ivan"),
+    ("Person", "Ivan Petrov", "Ivana Petrova"),
+    ("Person", "J. R. R. Tolkien", "John Ronald Reuel Tolkien"),
+    ("Vessel", "MV Ocean Star", "OCEAN STAR"),
+    ("LegalEntity", "Rosneft", "Rosneft Oil Company"),
+]
+
+
+def _compiled_score(schema: str, name1: str, name2: str) -> tuple[float, float]:
+    """The compiled score of name1 against name2 (indexed) and the Python one."""
+    index = NameIndex.build([NameRecord("e", name2, schema, "primary")], workers=1)
+    query = analyze_name(name1, schema)
+    candidate = analyze_name(name2, schema)
+    group = schema_group(schema)
+    group = group if group != "any" else "org"
+    scores, same = index.score_names(name_bytes(query), [0], [group])
+    expected = score_analyzed(query, candidate, group)
+    if same[0] == -1:  # the compiled scorer declined: screening scores it in Python
+        return expected, expected
+    if same[0] == 1 and identical(query, candidate):  # as screening calls names identical
+        return 1.0, expected
+    return scores[0], expected
+
+
+@pytest.mark.parametrize(("schema", "name1", "name2"), PAIRS)
+def test_compiled_score_equals_the_python_score(schema: str, name1: str, name2: str) -> None:
+    compiled, expected = _compiled_score(schema, name1, name2)
+    assert compiled == pytest.approx(expected, abs=1e-9)
+    reverse, expected_reverse = _compiled_score(schema, name2, name1)
+    assert reverse == pytest.approx(expected_reverse, abs=1e-9)
+
+
+def test_compiled_scores_equal_python_scores_on_labelled_pairs() -> None:
+    if not PAIRS_DEV.exists():
+        pytest.skip(f"labelled pairs not found at {PAIRS_DEV} (../shared is absent)")
+    with PAIRS_DEV.open(encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    sample = random.Random(5).sample(rows, min(400, len(rows)))
+    differing = []
+    for row in sample:
+        compiled, expected = _compiled_score(row["schema"], row["name1"], row["name2"])
+        if abs(compiled - expected) > 1e-9:
+            differing.append((row["schema"], row["name1"], row["name2"], compiled, expected))
+    assert differing == []
+
+
+def _generated_index(count: int) -> tuple[NameIndex, list[str]]:
+    rng = random.Random(11)
+    words = ["Kinnor", "Vostok", "Huaxin", "Tekmar", "Rosten", "Lindor", "Zhongke", "Belgor"]
+    trades = ["Trading", "Investment", "Technology", "Shipping", "Energy", "Machinery"]
+    forms = ["Oy", "LLC", "Co., Ltd.", "GmbH", "A/S", "OOO", "Limited", "集团有限公司"]
+    names = []
+    for i in range(count):
+        brand = rng.choice(words) + rng.choice(words).lower()
+        names.append(f"{brand} {rng.choice(trades)} {rng.choice(forms)}" if i % 4 else brand)
+    people = ["Ivan Petrov", "Olga Sidorova", "Ali Hassan al Tikriti", "Wang Wei"]
+    records = [NameRecord(f"c{i}", n, "Company", "primary") for i, n in enumerate(names)]
+    records += [NameRecord(f"p{i}", n, "Person", "primary") for i, n in enumerate(people)]
+    return NameIndex.build(records, workers=1), names + people
+
+
+def test_compiled_ranking_equals_the_python_ranking() -> None:
+    index, names = _generated_index(3000)
+    rng = random.Random(2)
+    queries = [rng.choice(names) for _ in range(80)]
+    queries += [q.replace("a", "e", 1) for q in queries[:40]] + ["Trading", "Oy", "Petrov Ivan"]
+    for text in queries:
+        plan = index._plan(analyze_name(text, "Company"))
+        if plan is None:
+            continue
+        compiled = index._rank_compiled(plan, 24)
+        python = index._rank_python(plan, 24)
+        assert compiled[0] == python[0], text
+        assert compiled[1] == pytest.approx(python[1], abs=1e-9), text
+
+
+def test_compiled_screening_answers_equal_python_answers() -> None:
+    index, names = _generated_index(2000)
+    rng = random.Random(4)
+    queries = [rng.choice(names) for _ in range(60)] + ["Kinnor Trading", "Петров Иван"]
+    compiled, python = Screener(index), Screener(index, compiled=False)
+    for text in queries:
+        for schema in ("any", "Person", "Company"):
+            query = Query(name=text, schema=schema, limit=5, threshold=0.5)
+            expected = [(h.entity_id, round(h.score, 9)) for h in python.match(query)]
+            assert [(h.entity_id, round(h.score, 9)) for h in compiled.match(query)] == expected
