@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -146,3 +147,54 @@ def test_compare_batch_carries_columns(tmp_path: Path) -> None:
     pairs.write_text("schema,name1,name2\nShip,A,B\n", encoding="utf-8")
     result = runner.invoke(app, ["compare-batch", str(pairs), "--out", str(out)])
     assert result.exit_code == 2 and "line 2: unknown schema" in result.stderr
+
+
+def test_rows_are_fed_to_workers_a_few_chunks_at_a_time(sqlite_url: str) -> None:
+    """Neither the input nor the results are held whole: before the first result comes
+    back, only the queued chunks have been read from the input."""
+    import datetime as dt
+
+    from listwatch.registry.db import Registry
+    from listwatch.screening.batch import CHUNK, IN_FLIGHT, ScreenJob, run_parallel
+    from listwatch.screening.index import open_index
+
+    registry = Registry(sqlite_url)
+    state = open_index(registry)
+    registry.dispose()
+    job = ScreenJob(sqlite_url, str(state.directory), dt.date(2025, 1, 31), None, None, "any",
+                    None, 3)  # fmt: skip
+    read = 0
+
+    def rows() -> Iterator[tuple[int, dict[str, str]]]:
+        nonlocal read
+        for i in range(20_000):
+            read += 1
+            yield i + 2, {"name": "Xiaomi Corp" if i % 2 else f"Nobody {i} Ltd", "ref": str(i)}
+
+    screened = run_parallel(job, rows(), workers=2)
+    line, row, result = next(screened)
+    assert (line, row["ref"]) == (2, "0") and result["hits"] == []
+    assert read <= 2 * IN_FLIGHT * CHUNK + CHUNK
+    refs = [row["ref"] for _line, row, _result in screened]
+    assert refs == [str(i) for i in range(1, 20_000)]  # all of them, in input order
+    assert read == 20_000
+
+
+def test_output_is_written_whole_or_not_at_all(tmp_path: Path) -> None:
+    from listwatch.screening.batch import TableWriter
+
+    out = tmp_path / "out.csv"
+    with pytest.raises(RuntimeError), TableWriter(out, ["name"]) as writer:
+        writer.write({"name": "first"})
+        raise RuntimeError("interrupted")
+    assert not out.exists() and list(tmp_path.iterdir()) == []
+    for suffix in ("csv", "json", "parquet"):
+        path = tmp_path / f"out.{suffix}"
+        with TableWriter(path, ["name", "score"]) as writer:
+            for i in range(25_000):
+                writer.write({"name": f"n{i}", "score": i / 10})
+        assert path.exists() and writer.count == 25_000
+    assert len(json.loads((tmp_path / "out.json").read_text("utf-8"))) == 25_000
+    import pyarrow.parquet as pq
+
+    assert pq.read_table(tmp_path / "out.parquet").num_rows == 25_000

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -21,6 +20,7 @@ from listwatch.cli.common import (
 )
 
 if TYPE_CHECKING:
+    from listwatch.screening.batch import InputFile, ScreenJob
     from listwatch.screening.index import IndexState
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
@@ -260,14 +260,15 @@ def _run_batch(
     role: str | None,
     schema: str,
     threshold: float | None,
-    workers: int | None,
     limit: int,
-) -> tuple[Any, list[dict[str, Any]], dt.date]:
-    from listwatch.screening.batch import ScreenJob, read_table, run_parallel
+) -> tuple[InputFile, int, ScreenJob]:
+    """Check the input file whole, open the index: what a batch run needs before it starts."""
+    from listwatch.screening.batch import InputFile, ScreenJob
 
     day = parse_date(as_of, "--as-of") or today()
     known = parse_date(known_at, "--known-at")
-    table = read_table(path, required)
+    source = InputFile(path, required)
+    total = source.check()
     registry = open_registry()
     if role:
         from listwatch.obligations.engine import role_scope
@@ -285,11 +286,7 @@ def _run_batch(
         threshold=threshold,
         limit=limit,
     )
-    rows = list(zip(table.lines, table.rows, strict=True))
-    with _progress(len(rows), "screening") as progress:
-        task = progress.add_task("screening", total=len(rows))
-        results = run_parallel(job, rows, workers, lambda n: progress.advance(task, n))
-    return table, results, day
+    return source, total, job
 
 
 def screen_batch_command(
@@ -303,19 +300,29 @@ def screen_batch_command(
     workers: WorkersOpt = None,
 ) -> None:
     """Screen every row of a file (columns name, country, identifiers) on all cores."""
-    from listwatch.screening.batch import screen_rows, write_table
+    from listwatch.screening.batch import TableWriter, run_parallel, screen_columns, screen_record
 
     schema = _schema(entity_type)
+    matched = errors = 0
     with user_errors():
-        table, results, _day = _run_batch(
-            infile, ("name",), as_of, known_at, role, schema, threshold, workers, 5
+        source, total, job = _run_batch(
+            infile, ("name",), as_of, known_at, role, schema, threshold, 5
         )
-        columns, rows = screen_rows(results, table)
-        write_table(out, columns, rows)
-    matched = sum(1 for r in rows if r["match"])
-    errors = sum(1 for r in rows if r["error"])
+        with (
+            _progress(total, "screening") as progress,
+            TableWriter(out, screen_columns(source.columns)) as writer,
+        ):
+            task = progress.add_task("screening", total=total)
+            screened = run_parallel(
+                job, source.rows(), workers, lambda n: progress.advance(task, n)
+            )
+            for _line, row, result in screened:
+                record = screen_record(row, result)
+                matched += bool(record["match"])
+                errors += bool(record["error"])
+                writer.write(record)
     console.print(
-        f"{len(rows)} rows screened, {matched} with a match"
+        f"{writer.count} rows screened, {matched} with a match"
         + (f", {errors} with an error (see the error column)" if errors else "")
         + f" → {out}"
     )
@@ -336,15 +343,19 @@ def portfolio_command(
     as_json: JsonOpt = False,
 ) -> None:
     """Exposure of a portfolio: which holdings are listed, where, and the duties with deadlines."""
-    from listwatch.screening.batch import BatchError, portfolio_rows, write_table
+    from listwatch.screening.batch import BatchError, portfolio_rows, run_parallel, write_table
 
     with user_errors():
-        table, results, day = _run_batch(
-            holdings, (), as_of, known_at, role, "any", threshold, workers, 3
-        )
-        if not any(c.lower() in ("name", "identifiers", "isin", "ticker") for c in table.columns):
+        source, total, job = _run_batch(holdings, (), as_of, known_at, role, "any", threshold, 3)
+        if not any(c.lower() in ("name", "identifiers", "isin", "ticker") for c in source.columns):
             raise BatchError(f"{holdings}: line 1: need a name or identifiers column")
-        columns, rows = portfolio_rows(results, table)
+        day = job.as_of
+        with _progress(total, "screening") as progress:
+            task = progress.add_task("screening", total=total)
+            screened = run_parallel(
+                job, source.rows(), workers, lambda n: progress.advance(task, n)
+            )
+            columns, rows = portfolio_rows(source.columns, screened)
         if out is not None:
             write_table(out, columns, rows)
     if as_json:

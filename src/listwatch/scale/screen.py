@@ -11,7 +11,7 @@ The job has three steps:
 3. **On the driver again**: the entities that matched — at most the registry's size,
    whatever the input's — are described once (status on each list as of the date,
    duties for the role); the descriptions are broadcast and each row gets the columns of
-   ``screen-batch`` (:func:`listwatch.screening.batch.screen_rows`).
+   ``screen-batch`` (:func:`listwatch.screening.batch.screen_record`).
 
 Output is a directory of part files (Parquet, CSV or JSON lines) in input order, with
 ``match`` a boolean and ``match_score`` a number; a ``_listwatch.json`` manifest beside
@@ -198,7 +198,7 @@ def run_screen(
     from pyspark import StorageLevel
 
     from listwatch.registry.entities import canonical_map
-    from listwatch.screening.batch import SCREEN_COLUMNS
+    from listwatch.screening.batch import screen_columns
     from listwatch.screening.index import open_index
 
     if options.output_format not in FORMATS:
@@ -242,10 +242,10 @@ def run_screen(
         wanted = entity_ids.distinct().collect()
         descriptions = context.broadcast(describe_entities(registry, wanted, options))
         report.entities_described = len(wanted)
-        output_columns = [*columns, *[c for c in SCREEN_COLUMNS if c not in columns]]
+        output_columns = screen_columns(columns)
         report.columns = output_columns
         shaped = matched.mapPartitions(
-            lambda part: _format_partition(descriptions, columns, output_columns, part)
+            lambda part: _format_partition(descriptions, output_columns, part)
         )
         result = spark.createDataFrame(shaped, _schema(output_columns))
         _write(result, output_path, options)
@@ -411,43 +411,31 @@ def _match_partition(
 
 def _format_partition(
     descriptions: Any,
-    columns: list[str],
     output_columns: list[str],
     part: Iterable[tuple[int, dict[str, str], list[dict[str, Any]], str]],
 ) -> Iterator[tuple[Any, ...]]:
     """Rows of the output: the input's cells, then ``screen-batch``'s result columns."""
-    from listwatch.screening.batch import Table, screen_rows
+    from listwatch.screening.batch import screen_record
 
     described: dict[str, tuple[Any, ...]] = descriptions.value
-    table = Table(columns, [], [])
-    results: list[dict[str, Any]] = []
-    for number, row, hits, error in part:
+    for _number, row, hits, error in part:
         for hit in hits:
             name, schema, country, statuses, obligations = described[hit["entity"]["id"]]
             entity = hit["entity"]
             if name is not None:
                 entity["name"], entity["schema"], entity["country"] = name, schema, country
             hit["statuses"], hit["obligations"] = statuses, obligations
-        table.rows.append(row)
-        table.lines.append(number + 2)
-        results.append({"hits": hits, "error": error})
-        if len(results) >= 1000:
-            yield from _typed(output_columns, screen_rows(results, table)[1])
-            table = Table(columns, [], [])
-            results = []
-    if results:
-        yield from _typed(output_columns, screen_rows(results, table)[1])
+        yield _typed_row(output_columns, screen_record(row, {"hits": hits, "error": error}))
 
 
-def _typed(columns: list[str], records: list[dict[str, Any]]) -> Iterator[tuple[Any, ...]]:
-    for record in records:
-        values: list[Any] = []
-        for column in columns:
-            value = record.get(column)
-            if column in BOOLEAN_COLUMNS:
-                values.append(bool(value))
-            elif column in NUMBER_COLUMNS:
-                values.append(None if value in ("", None) else float(value))
-            else:
-                values.append("" if value is None else str(value))
-        yield tuple(values)
+def _typed_row(columns: list[str], record: dict[str, Any]) -> tuple[Any, ...]:
+    values: list[Any] = []
+    for column in columns:
+        value = record.get(column)
+        if column in BOOLEAN_COLUMNS:
+            values.append(bool(value))
+        elif column in NUMBER_COLUMNS:
+            values.append(None if value in ("", None) else float(value))
+        else:
+            values.append("" if value is None else str(value))
+    return tuple(values)

@@ -1,23 +1,27 @@
 """Screening and comparing by the file: customer lists, portfolios, labelled pairs.
 
-Input is CSV (UTF-8, header row) or Parquet. The whole input is read and checked first,
-so a malformed file fails with one error naming its line before anything is written.
+Input is CSV (UTF-8, header row) or Parquet, read as a stream: a first pass checks the
+whole file, so a malformed file fails with one error naming its line before any work is
+done, and a second pass feeds the rows to the workers a few chunks at a time while the
+results are written out as they come back. Memory stays bounded however long the file.
 Work is spread over all cores: each worker process opens the persisted index once (a
 memory map, shared pages) and its own read-only registry handle.
 """
 
 from __future__ import annotations
 
+import codecs
+import collections
 import csv
 import datetime as dt
-import io
 import json
 import multiprocessing
 import os
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from types import TracebackType
+from typing import IO, Any
 
 from listwatch.registry.db import RegistryError
 
@@ -37,7 +41,11 @@ SCHEMATA = frozenset(
     }
 )
 MAX_FIELD = 100_000  # characters in one CSV cell
-CHUNK = 200
+CHUNK = 200  # rows per task of a worker
+IN_FLIGHT = 4  # chunks queued per worker: enough to keep it busy, few enough to bound memory
+PARQUET_BATCH = 10_000  # rows per Parquet record batch read or written
+
+Row = dict[str, str]
 
 
 class BatchError(RegistryError):
@@ -52,40 +60,11 @@ class Table:
     """Rows of an input file with the line each came from (1-based, the header is line 1)."""
 
     columns: list[str]
-    rows: list[dict[str, str]]
+    rows: list[Row]
     lines: list[int]
 
 
-def _decode(path: Path, data: bytes) -> str:
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise BatchError(
-            f"{path}: line {line}: not UTF-8 text (byte 0x{data[exc.start]:02x}); "
-            "save the file as UTF-8"
-        ) from None
-
-
-def read_csv(path: Path, required: Sequence[str]) -> Table:
-    """Read a CSV file with a header; a clear error naming the line of any malformed row."""
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise BatchError(f"cannot read {path}: {exc.strerror or exc}") from None
-    text = _decode(path, data)
-    if "\x00" in text:
-        line = text[: text.index("\x00")].count("\n") + 1
-        raise BatchError(f"{path}: line {line}: NUL byte; this is not a CSV text file")
-    csv.field_size_limit(MAX_FIELD)
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
-    try:
-        header = next(reader)
-    except StopIteration:
-        raise BatchError(f"{path}: the file is empty (a header row is required)") from None
-    except csv.Error as exc:
-        raise BatchError(f"{path}: line 1: malformed header: {exc}") from None
-    columns = [c.strip() for c in header]
+def _check_columns(path: Path, columns: list[str], required: Sequence[str]) -> None:
     lowered = [c.lower() for c in columns]
     missing = [c for c in required if c not in lowered]
     if missing:
@@ -95,86 +74,242 @@ def read_csv(path: Path, required: Sequence[str]) -> Table:
         )
     if len(set(lowered)) != len(lowered):
         raise BatchError(f"{path}: line 1: duplicate column names")
-    rows: list[dict[str, str]] = []
-    lines: list[int] = []
-    while True:
-        line = reader.line_num + 1
+
+
+def _undecodable_line(path: Path) -> tuple[int, int]:
+    """The first line of a file that is not UTF-8, and its first bad byte."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    with path.open("rb") as handle:
+        for number, raw in enumerate(handle, start=1):
+            try:
+                decoder.decode(raw)
+            except UnicodeDecodeError as exc:
+                return number, raw[exc.start]
+    return number, 0
+
+
+class InputFile:
+    """A CSV or Parquet input: its columns, and its rows as a stream (read again on demand).
+
+    Opening reads the header only. :meth:`rows` yields ``(line, row)`` pairs with the
+    columns spelt as in the header; any malformed record raises a :class:`BatchError`
+    naming the file and the line.
+    """
+
+    def __init__(self, path: Path, required: Sequence[str]) -> None:
+        if not path.exists():
+            raise BatchError(f"no such file: {path}")
+        self.path = path
+        self.parquet = path.suffix.lower() in (".parquet", ".pq")
+        self.columns = self._parquet_columns() if self.parquet else self._csv_header()
+        _check_columns(path, self.columns, required)
+
+    # CSV ---------------------------------------------------------------
+
+    def _open_text(self) -> IO[str]:
         try:
-            record = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as exc:
-            raise BatchError(f"{path}: line {line}: malformed CSV: {exc}") from None
-        if not record or (len(record) == 1 and not record[0].strip()):
-            continue
-        if len(record) != len(columns):
-            raise BatchError(
-                f"{path}: line {line}: {len(record)} fields where the header has {len(columns)}"
-            )
-        rows.append({lowered[i]: value for i, value in enumerate(record)})
-        lines.append(line)
-    # keep the original spelling of column names for output
-    return Table(columns, [{c: r[c.lower()] for c in columns} for r in rows], lines)
+            return self.path.open("r", encoding="utf-8-sig", newline="")
+        except OSError as exc:
+            raise BatchError(f"cannot read {self.path}: {exc.strerror or exc}") from None
 
+    def _decode_error(self) -> BatchError:
+        line, byte = _undecodable_line(self.path)
+        return BatchError(
+            f"{self.path}: line {line}: not UTF-8 text (byte 0x{byte:02x}); save the file as UTF-8"
+        )
 
-def read_parquet(path: Path, required: Sequence[str]) -> Table:
-    """Read a Parquet file; every column is taken as text."""
-    import pyarrow as pa
-    import pyarrow.parquet as pq
+    def _csv_header(self) -> list[str]:
+        csv.field_size_limit(MAX_FIELD)
+        with self._open_text() as handle:
+            reader = csv.reader(handle, strict=True)
+            try:
+                header = next(reader)
+            except StopIteration:
+                raise BatchError(
+                    f"{self.path}: the file is empty (a header row is required)"
+                ) from None
+            except UnicodeDecodeError:
+                raise self._decode_error() from None
+            except csv.Error as exc:
+                raise BatchError(f"{self.path}: line 1: malformed header: {exc}") from None
+        return [c.strip() for c in header]
 
-    try:
-        table = pq.read_table(path)
-    except (OSError, pa.ArrowException) as exc:
-        raise BatchError(f"{path}: not a readable Parquet file: {exc}") from None
-    columns = list(table.column_names)
-    lowered = [c.lower() for c in columns]
-    missing = [c for c in required if c not in lowered]
-    if missing:
-        raise BatchError(f"{path}: missing column(s) {', '.join(missing)}")
-    data = table.to_pydict()
-    rows = []
-    for i in range(table.num_rows):
-        rows.append({c: "" if data[c][i] is None else str(data[c][i]) for c in columns})
-    return Table(columns, rows, [i + 2 for i in range(table.num_rows)])
+    def _csv_rows(self) -> Iterator[tuple[int, Row]]:
+        csv.field_size_limit(MAX_FIELD)
+        columns, width = self.columns, len(self.columns)
+        with self._open_text() as handle:
+            reader = csv.reader(handle, strict=True)
+            try:
+                next(reader)  # the header, checked on opening
+                while True:
+                    line = reader.line_num + 1
+                    try:
+                        record = next(reader)
+                    except StopIteration:
+                        return
+                    except csv.Error as exc:
+                        message = f"{self.path}: line {line}: malformed CSV: {exc}"
+                        raise BatchError(message) from None
+                    if not record or (len(record) == 1 and not record[0].strip()):
+                        continue
+                    if len(record) != width:
+                        raise BatchError(
+                            f"{self.path}: line {line}: {len(record)} fields where the header "
+                            f"has {width}"
+                        )
+                    if any("\x00" in value for value in record):
+                        raise BatchError(
+                            f"{self.path}: line {line}: NUL byte; this is not a CSV text file"
+                        )
+                    yield line, dict(zip(columns, record, strict=True))
+            except UnicodeDecodeError:
+                raise self._decode_error() from None
+
+    # Parquet -----------------------------------------------------------
+
+    def _parquet_file(self) -> Any:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        try:
+            return pq.ParquetFile(self.path)
+        except (OSError, pa.ArrowException) as exc:
+            raise BatchError(f"{self.path}: not a readable Parquet file: {exc}") from None
+
+    def _parquet_columns(self) -> list[str]:
+        return list(self._parquet_file().schema_arrow.names)
+
+    def _parquet_rows(self) -> Iterator[tuple[int, Row]]:
+        import pyarrow as pa
+
+        line = 1
+        try:
+            for batch in self._parquet_file().iter_batches(batch_size=PARQUET_BATCH):
+                data = batch.to_pydict()
+                for i in range(batch.num_rows):
+                    line += 1
+                    yield (
+                        line,
+                        {c: "" if data[c][i] is None else str(data[c][i]) for c in self.columns},
+                    )
+        except (OSError, pa.ArrowException) as exc:
+            message = f"{self.path}: row {line - 1}: unreadable Parquet data: {exc}"
+            raise BatchError(message) from None
+
+    # both --------------------------------------------------------------
+
+    def rows(self) -> Iterator[tuple[int, Row]]:
+        """``(line, row)`` for every record (the header is line 1; Parquet rows count from 2)."""
+        return self._parquet_rows() if self.parquet else self._csv_rows()
+
+    def check(self) -> int:
+        """Read the whole file once; the number of rows, or the first record's error."""
+        return sum(1 for _ in self.rows())
 
 
 def read_table(path: Path, required: Sequence[str]) -> Table:
-    """CSV or Parquet by the file's extension."""
-    if not path.exists():
-        raise BatchError(f"no such file: {path}")
-    if path.suffix.lower() in (".parquet", ".pq"):
-        return read_parquet(path, required)
-    return read_csv(path, required)
+    """A whole CSV or Parquet file in memory (for files of pairs or holdings)."""
+    source = InputFile(path, required)
+    table = Table(source.columns, [], [])
+    for line, row in source.rows():
+        table.rows.append(row)
+        table.lines.append(line)
+    return table
 
 
-def write_table(path: Path, columns: list[str], rows: list[dict[str, Any]]) -> None:
+# --------------------------------------------------------------------------- writing
+
+
+class TableWriter:
+    """Writes rows to CSV, Parquet or JSON (by the extension) as they come, into a temporary
+    file renamed over ``path`` only when all were written: an interrupted run leaves no
+    partial output under the final name."""
+
+    def __init__(self, path: Path, columns: list[str]) -> None:
+        self.path = path
+        self.columns = columns
+        self.suffix = path.suffix.lower()
+        self.temporary = path.with_name(f".{path.name}.tmp")
+        self.count = 0
+        self._handle: IO[str] | None = None
+        self._csv: Any = None
+        self._parquet: Any = None
+        self._pending: list[dict[str, Any]] = []
+
+    def __enter__(self) -> TableWriter:
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            if self.suffix not in (".parquet", ".pq"):
+                self._handle = self.temporary.open("w", encoding="utf-8", newline="")
+            if self.suffix == ".json":
+                self._handle.write("[")  # type: ignore[union-attr]
+            elif self._handle is not None:
+                self._csv = csv.DictWriter(self._handle, self.columns, extrasaction="ignore")
+                self._csv.writeheader()
+        except OSError as exc:
+            raise BatchError(f"cannot write {self.path}: {exc.strerror or exc}") from None
+        return self
+
+    def write(self, row: dict[str, Any]) -> None:
+        """Add one row (columns not in the header are left out of CSV and Parquet)."""
+        try:
+            if self.suffix == ".json":
+                assert self._handle is not None
+                self._handle.write(",\n" if self.count else "\n")
+                self._handle.write(json.dumps(row, ensure_ascii=False, default=str))
+            elif self._csv is not None:
+                self._csv.writerow({c: _cell(row.get(c)) for c in self.columns})
+            else:
+                self._pending.append(row)
+                if len(self._pending) >= PARQUET_BATCH:
+                    self._flush_parquet()
+        except OSError as exc:
+            raise BatchError(f"cannot write {self.path}: {exc.strerror or exc}") from None
+        self.count += 1
+
+    def _flush_parquet(self) -> None:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        batch = pa.table({c: [_cell(r.get(c)) for r in self._pending] for c in self.columns})
+        if self._parquet is None:
+            self._parquet = pq.ParquetWriter(self.temporary, batch.schema)
+        self._parquet.write_table(batch)
+        self._pending = []
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        try:
+            if kind is None:
+                if self.suffix in (".parquet", ".pq"):
+                    if self._pending or self._parquet is None:
+                        self._flush_parquet()
+                    self._parquet.close()
+                elif self.suffix == ".json":
+                    assert self._handle is not None
+                    self._handle.write("\n]\n")
+            if self._handle is not None:
+                self._handle.close()
+            elif self._parquet is not None and kind is not None:
+                self._parquet.close()
+            if kind is None:
+                os.replace(self.temporary, self.path)
+        except OSError as exc:
+            raise BatchError(f"cannot write {self.path}: {exc.strerror or exc}") from None
+        finally:
+            if self.temporary.exists():
+                self.temporary.unlink()
+
+
+def write_table(path: Path, columns: list[str], rows: Iterable[dict[str, Any]]) -> None:
     """Write CSV, Parquet or JSON by the extension, atomically (temporary file, rename)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.tmp")
-    suffix = path.suffix.lower()
-    try:
-        if suffix in (".parquet", ".pq"):
-            import pyarrow as pa
-            import pyarrow.parquet as pq
-
-            arrays = {c: [_cell(r.get(c)) for r in rows] for c in columns}
-            pq.write_table(pa.table(arrays), temporary)
-        elif suffix == ".json":
-            temporary.write_text(
-                json.dumps(rows, ensure_ascii=False, indent=2, default=str) + "\n", "utf-8"
-            )
-        else:
-            with temporary.open("w", encoding="utf-8", newline="") as handle:
-                writer = csv.DictWriter(handle, fieldnames=columns, extrasaction="ignore")
-                writer.writeheader()
-                for row in rows:
-                    writer.writerow({c: _cell(row.get(c)) for c in columns})
-        os.replace(temporary, path)
-    except OSError as exc:
-        raise BatchError(f"cannot write {path}: {exc.strerror or exc}") from None
-    finally:
-        if temporary.exists():
-            temporary.unlink()
+    with TableWriter(path, columns) as writer:
+        for row in rows:
+            writer.write(row)
 
 
 def _cell(value: Any) -> str:
@@ -305,35 +440,60 @@ def _screen_chunk(chunk: list[tuple[int, dict[str, str]]]) -> list[dict[str, Any
     return results
 
 
-def _chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
+def _chunks(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
+    chunk: list[Any] = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+Screened = tuple[int, Row, dict[str, Any]]
 
 
 def run_parallel(
     job: ScreenJob,
-    rows: list[tuple[int, dict[str, str]]],
+    rows: Iterable[tuple[int, Row]],
     workers: int | None = None,
     progress: Callable[[int], None] | None = None,
-) -> list[dict[str, Any]]:
-    """Screen rows on ``workers`` processes (default: all cores), results in input order."""
+) -> Iterator[Screened]:
+    """Screen ``(line, row)`` pairs on ``workers`` processes (default: all cores), yielding
+    ``(line, row, result)`` in input order. Only a few chunks per worker are queued at a
+    time, so neither the input nor the results are ever held whole."""
     workers = workers or os.cpu_count() or 1
-    chunks = list(_chunks(rows, CHUNK))
-    results: list[dict[str, Any]] = []
-    if workers <= 1 or len(chunks) <= 1:
+    chunks = _chunks(rows, CHUNK)
+    if workers <= 1:
         _init_worker(job)
         for chunk in chunks:
-            results.extend(_screen_chunk(chunk))
+            results = _screen_chunk(chunk)
             if progress:
                 progress(len(chunk))
-        return results
+            for (line, row), result in zip(chunk, results, strict=True):
+                yield line, row, result
+        return
     context = multiprocessing.get_context("spawn" if os.name != "posix" else "fork")
     with context.Pool(workers, initializer=_init_worker, initargs=(job,)) as pool:
-        for chunk_result in pool.imap(_screen_chunk, chunks):
-            results.extend(chunk_result)
-            if progress:
-                progress(len(chunk_result))
-    return results
+        queued: collections.deque[tuple[list[tuple[int, Row]], Any]] = collections.deque()
+        for chunk in chunks:
+            queued.append((chunk, pool.apply_async(_screen_chunk, (chunk,))))
+            while len(queued) >= workers * IN_FLIGHT:
+                yield from _collect(queued.popleft(), progress)
+        while queued:
+            yield from _collect(queued.popleft(), progress)
+
+
+def _collect(
+    queued: tuple[list[tuple[int, Row]], Any], progress: Callable[[int], None] | None
+) -> Iterator[Screened]:
+    chunk, pending = queued
+    results = pending.get()
+    if progress:
+        progress(len(chunk))
+    for (line, row), result in zip(chunk, results, strict=True):
+        yield line, row, result
 
 
 SCREEN_COLUMNS = (
@@ -351,35 +511,31 @@ SCREEN_COLUMNS = (
 )
 
 
-def screen_rows(results: list[dict[str, Any]], table: Table) -> tuple[list[str], list[dict]]:
-    """Output rows: the input columns, then the best hit and the others' ids."""
-    columns = [*table.columns, *[c for c in SCREEN_COLUMNS if c not in table.columns]]
-    out = []
-    for row, result in zip(table.rows, results, strict=True):
-        hits = result["hits"]
-        best = hits[0] if hits else None
-        record: dict[str, Any] = dict(row)
-        record.update(
-            match=bool(best),
-            match_entity_id=best["entity"]["id"] if best else "",
-            match_name=best["entity"]["name"] if best else "",
-            match_score=best["score"] if best else "",
-            match_by=best["match"] if best else "",
-            matched_name=(best.get("matched_name") or "") if best else "",
-            listed_on=";".join(
-                s["list"] for s in best["statuses"] if s["status"].startswith("listed")
-            )
-            if best
-            else "",
-            statuses=";".join(f"{s['list']}={s['status']}" for s in best["statuses"])
-            if best
-            else "",
-            explanation=best["explanation"] if best else "",
-            other_matches=";".join(f"{h['entity']['id']}:{h['score']:.3f}" for h in hits[1:]),
-            error=result["error"],
-        )
-        out.append(record)
-    return columns, out
+def screen_columns(columns: list[str]) -> list[str]:
+    """The output columns of ``screen-batch``: the input's, then the result's."""
+    return [*columns, *[c for c in SCREEN_COLUMNS if c not in columns]]
+
+
+def screen_record(row: Row, result: dict[str, Any]) -> dict[str, Any]:
+    """One output row: the input's cells, then the best hit and the others' ids."""
+    hits = result["hits"]
+    best = hits[0] if hits else None
+    record: dict[str, Any] = dict(row)
+    statuses = best["statuses"] if best else []
+    record.update(
+        match=bool(best),
+        match_entity_id=best["entity"]["id"] if best else "",
+        match_name=best["entity"]["name"] if best else "",
+        match_score=best["score"] if best else "",
+        match_by=best["match"] if best else "",
+        matched_name=(best.get("matched_name") or "") if best else "",
+        listed_on=";".join(s["list"] for s in statuses if s["status"].startswith("listed")),
+        statuses=";".join(f"{s['list']}={s['status']}" for s in statuses),
+        explanation=best["explanation"] if best else "",
+        other_matches=";".join(f"{h['entity']['id']}:{h['score']:.3f}" for h in hits[1:]),
+        error=result["error"],
+    )
+    return record
 
 
 # --------------------------------------------------------------------------- compare
@@ -432,12 +588,12 @@ PORTFOLIO_COLUMNS = (
 
 
 def portfolio_rows(
-    results: list[dict[str, Any]], table: Table
+    columns: list[str], screened: Iterable[Screened]
 ) -> tuple[list[str], list[dict[str, Any]]]:
     """Exposure per holding: the matched entity, the lists it is on, the dated duties."""
-    columns = [*table.columns, *[c for c in PORTFOLIO_COLUMNS if c not in table.columns]]
+    columns = [*columns, *[c for c in PORTFOLIO_COLUMNS if c not in columns]]
     out = []
-    for row, result in zip(table.rows, results, strict=True):
+    for _line, row, result in screened:
         hits = result["hits"]
         best = hits[0] if hits else None
         record: dict[str, Any] = dict(row)
