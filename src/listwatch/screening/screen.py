@@ -29,7 +29,7 @@ from listwatch.screening.identifiers import (
     parse_identifier,
     query_identifier_keys,
 )
-from listwatch.screening.index import NameIndex
+from listwatch.screening.index import Candidate, NameIndex
 from listwatch.screening.normalize import AnalyzedName, analyze_name, schema_group
 
 if TYPE_CHECKING:
@@ -239,21 +239,32 @@ class Screener:
             if score < threshold:
                 continue
             query_name = as_person if groups[n] == "person" and as_person is not None else analyzed
-            target = self.canonical.get(candidate.entity_id, candidate.entity_id)
-            current = best.get(target)
-            if current is None or score > current.score:
-                best[target] = Hit(
-                    entity_id=target,
-                    name=candidate.name if candidate.kind == "primary" else target,
-                    schema=candidate.schema,
-                    country=candidate.country,
-                    score=score,
-                    match="name",
-                    matched_name=candidate.name,
-                    matched_kind=candidate.kind,
-                    explain=_explainer(query_name, candidate.name, candidate.schema, groups[n]),
-                )
+            self._keep_best(best, candidate, score, query_name, groups[n])
         return list(best.values())
+
+    def _keep_best(
+        self,
+        best: dict[str, Hit],
+        candidate: Candidate,
+        score: float,
+        query_name: AnalyzedName,
+        group: str,
+    ) -> None:
+        """Record a name hit unless its entity (after merges) has a better one already."""
+        target = self.canonical.get(candidate.entity_id, candidate.entity_id)
+        current = best.get(target)
+        if current is None or score > current.score:
+            best[target] = Hit(
+                entity_id=target,
+                name=candidate.name if candidate.kind == "primary" else target,
+                schema=candidate.schema,
+                country=candidate.country,
+                score=score,
+                match="name",
+                matched_name=candidate.name,
+                matched_kind=candidate.kind,
+                explain=_explainer(query_name, candidate.name, candidate.schema, group),
+            )
 
     def _name_of(self, position: int) -> tuple[str, str]:
         record = self.index.record(position)
@@ -287,20 +298,7 @@ class Screener:
                 score = min(1.0, score + COUNTRY_BONUS)
             if score < threshold:
                 continue
-            target = self.canonical.get(candidate.entity_id, candidate.entity_id)
-            current = best.get(target)
-            if current is None or score > current.score:
-                best[target] = Hit(
-                    entity_id=target,
-                    name=candidate.name if candidate.kind == "primary" else target,
-                    schema=candidate.schema,
-                    country=candidate.country,
-                    score=score,
-                    match="name",
-                    matched_name=candidate.name,
-                    matched_kind=candidate.kind,
-                    explain=_explainer(query_name, candidate.name, candidate.schema, group),
-                )
+            self._keep_best(best, candidate, score, query_name, group)
         return list(best.values())
 
     def screen(
