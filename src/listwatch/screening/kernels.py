@@ -445,41 +445,41 @@ def _initialism(
 
 
 @njit(cache=True, nogil=True)
+def _covered(
+    a_blob: np.ndarray, a_starts: np.ndarray, a_ends: np.ndarray, a_kinds: np.ndarray,
+    b_blob: np.ndarray, b_starts: np.ndarray, b_ends: np.ndarray, b_kinds: np.ndarray,
+    kind: int,
+) -> tuple[bool, bool]:  # fmt: skip
+    """For the tokens of one kind: (a has any, every one of a's is among b's)."""
+    has = False
+    for i in range(len(a_starts)):
+        if a_kinds[i] != kind:
+            continue
+        has = True
+        found = False
+        for j in range(len(b_starts)):
+            if b_kinds[j] == kind and _equal(
+                a_blob, a_starts[i], a_ends[i], b_blob, b_starts[j], b_ends[j]
+            ):
+                found = True
+                break
+        if not found:
+            return True, False
+    return has, True
+
+
+@njit(cache=True, nogil=True)
 def _same_number_sets(
     q_blob: np.ndarray, q_starts: np.ndarray, q_ends: np.ndarray, q_kinds: np.ndarray,
     c_blob: np.ndarray, c_starts: np.ndarray, c_ends: np.ndarray, c_kinds: np.ndarray,
     kind: int,
 ) -> tuple[bool, bool, bool]:  # fmt: skip
     """For the tokens of one kind: (q has any, c has any, the two sets are equal)."""
-    any_q = any_c = False
-    equal = True
-    for i in range(len(q_starts)):
-        if q_kinds[i] != kind:
-            continue
-        any_q = True
-        found = False
-        for j in range(len(c_starts)):
-            if c_kinds[j] == kind and _equal(
-                q_blob, q_starts[i], q_ends[i], c_blob, c_starts[j], c_ends[j]
-            ):
-                found = True
-                break
-        if not found:
-            equal = False
-    for j in range(len(c_starts)):
-        if c_kinds[j] != kind:
-            continue
-        any_c = True
-        found = False
-        for i in range(len(q_starts)):
-            if q_kinds[i] == kind and _equal(
-                q_blob, q_starts[i], q_ends[i], c_blob, c_starts[j], c_ends[j]
-            ):
-                found = True
-                break
-        if not found:
-            equal = False
-    return any_q, any_c, equal
+    any_q, q_in_c = _covered(q_blob, q_starts, q_ends, q_kinds, c_blob, c_starts, c_ends, c_kinds,
+                             kind)  # fmt: skip
+    any_c, c_in_q = _covered(c_blob, c_starts, c_ends, c_kinds, q_blob, q_starts, q_ends, q_kinds,
+                             kind)  # fmt: skip
+    return any_q, any_c, q_in_c and c_in_q
 
 
 @njit(cache=True, nogil=True)
