@@ -152,16 +152,14 @@ def _is_parquet_dir(path: str) -> bool:
 
 def check_columns(path: str, columns: list[str], required: Iterable[str]) -> list[str]:
     """Column names as ``screen-batch`` reads them (stripped), with its errors."""
+    from listwatch.screening.batch import BatchError
+    from listwatch.screening.batch import check_columns as check_header
+
     stripped = [c.strip() for c in columns]
-    lowered = [c.lower() for c in stripped]
-    missing = [c for c in required if c not in lowered]
-    if missing:
-        raise SparkJobError(
-            f"{path}: line 1: missing column(s) {', '.join(missing)} "
-            f"(found: {', '.join(stripped) or 'none'})"
-        )
-    if len(set(lowered)) != len(lowered):
-        raise SparkJobError(f"{path}: line 1: duplicate column names")
+    try:
+        check_header(path, stripped, required)
+    except BatchError as exc:
+        raise SparkJobError(str(exc)) from None
     return stripped
 
 

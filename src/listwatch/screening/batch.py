@@ -64,7 +64,8 @@ class Table:
     lines: list[int]
 
 
-def _check_columns(path: Path, columns: list[str], required: Sequence[str]) -> None:
+def check_columns(path: Path | str, columns: list[str], required: Iterable[str]) -> None:
+    """The header of an input: every required column present (in any case), none twice."""
     lowered = [c.lower() for c in columns]
     missing = [c for c in required if c not in lowered]
     if missing:
@@ -102,7 +103,7 @@ class InputFile:
         self.path = path
         self.parquet = path.suffix.lower() in (".parquet", ".pq")
         self.columns = self._parquet_columns() if self.parquet else self._csv_header()
-        _check_columns(path, self.columns, required)
+        check_columns(path, self.columns, required)
 
     # CSV ---------------------------------------------------------------
 
