@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from benchmarks.common import SHARED, percentile, write_section
+from benchmarks.common import SHARED, percentile, wait_ready, write_section
 
 REVIEW_EVENTS = 3000
 HEADER = (
@@ -118,20 +118,6 @@ def prepare(url: str) -> dict[str, Any]:
         "watch": watch_token,
         "loaded": loaded,
     }
-
-
-async def _wait_ready(url: str) -> None:
-    import httpx
-
-    async with httpx.AsyncClient() as client:
-        for _ in range(1200):
-            try:
-                if (await client.get(f"{url}/api/v1/health")).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            await asyncio.sleep(0.1)
-    raise RuntimeError("the server never answered")
 
 
 async def run_load(
@@ -296,7 +282,7 @@ def measure(
     data = prepare(url)
     server = Server(url, args.workers, scratch / f"{label}.log")
     try:
-        asyncio.run(_wait_ready(server.url))
+        asyncio.run(wait_ready(server.url))
         print(f"{label}: loading for {args.duration:.0f} s", flush=True)
         tally = asyncio.run(run_load(server.url, data, args.readers, args.writers, args.duration))
     finally:

@@ -37,7 +37,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from benchmarks.common import percentile, write_section
+from benchmarks.common import percentile, wait_ready, write_section
 
 CONCURRENCY = (1, 8, 32)
 _ADDRESS = re.compile(r"serving on (http://127\.0\.0\.1:\d+)")
@@ -164,20 +164,6 @@ class Server:
             print("server output:\n" + errors[-3000:])
 
 
-async def _wait_ready(url: str) -> None:
-    import httpx
-
-    async with httpx.AsyncClient() as client:
-        for _ in range(600):
-            try:
-                if (await client.get(f"{url}/api/v1/health")).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            await asyncio.sleep(0.1)
-    raise RuntimeError("the server never answered")
-
-
 async def load(
     url: str, next_path: Callable[[], str], concurrency: int, duration: float
 ) -> tuple[list[float], int, float]:
@@ -291,7 +277,7 @@ def main(argv: list[str]) -> None:
         for workers in [int(w) for w in str(args.workers).split(",")]:
             server = Server(db, workers)
             try:
-                asyncio.run(_wait_ready(server.url))
+                asyncio.run(wait_ready(server.url, 60.0))
                 # The repeated queries once, while the server still loads and describes.
                 first, cold_err, seconds = asyncio.run(_one_pass(server.url, repeated, 8))
                 if not cold_lat:

@@ -75,3 +75,20 @@ def percentile(values: list[float], q: float) -> float:
         return float("nan")
     rank = max(0, min(len(ordered) - 1, round(q / 100 * len(ordered) + 0.5) - 1))
     return ordered[rank]
+
+
+async def wait_ready(url: str, seconds: float = 120.0) -> None:
+    """Wait until a listwatch server at ``url`` answers its health check."""
+    import asyncio
+
+    import httpx
+
+    async with httpx.AsyncClient() as client:
+        for _ in range(int(seconds * 10)):
+            try:
+                if (await client.get(f"{url}/api/v1/health")).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            await asyncio.sleep(0.1)
+    raise RuntimeError("the server never answered")

@@ -200,6 +200,53 @@ def html_document(
     )
 
 
+def record_document(
+    record: dict[str, Any], where: str, max_bytes: int = DEFAULT_MAX_BYTES
+) -> NewsDocument:
+    """The document of one JSON record ``{"text"|"html", "url", "published", "language"?,
+    "title"?, "id"?}`` (a line of a JSON-lines file, or a row of a bulk corpus)."""
+    published = parse_published(record.get("published"), where)
+    language = record.get("language")
+    if language is not None and not isinstance(language, str):
+        raise InputError(f"{where}: language must be a string")
+    url = record.get("url")
+    if url is not None and not isinstance(url, str):
+        raise InputError(f"{where}: url must be a string")
+    label = str(record.get("id") or url or where)
+    if isinstance(record.get("html"), str):
+        return html_document(
+            record["html"],
+            label,
+            url=url,
+            source=where,
+            published=published,
+            language=language,
+            max_bytes=max_bytes,
+        )
+    body = record.get("text")
+    if isinstance(body, str):
+        if not body.strip():
+            raise InputError(f"{where}: empty text")
+        size = len(body.encode("utf-8"))
+        if size > max_bytes:
+            raise InputError(
+                f"{where}: {size / 1024 / 1024:.1f} MB is over the "
+                f"{max_bytes / 1024 / 1024:.0f} MB limit for one document (--max-mb raises it)"
+            )
+        title = record.get("title")
+        return NewsDocument(
+            name=label,
+            text=body,
+            sha256=_sha(body),
+            url=url,
+            published=published,
+            language=language,
+            title=title if isinstance(title, str) else None,
+            source=where,
+        )
+    raise InputError(f'{where}: a record needs a "text" or an "html" string')
+
+
 def jsonl_documents(
     data: bytes, name: str, *, max_bytes: int = DEFAULT_MAX_BYTES
 ) -> list[NewsDocument]:
@@ -217,40 +264,7 @@ def jsonl_documents(
             raise InputError(f"{where}: not valid JSON ({exc.msg})") from None
         if not isinstance(record, dict):
             raise InputError(f"{where}: expected a JSON object")
-        published = parse_published(record.get("published"), where)
-        language = record.get("language")
-        url = record.get("url")
-        label = str(record.get("id") or url or where)
-        if isinstance(record.get("html"), str):
-            documents.append(
-                html_document(
-                    record["html"],
-                    label,
-                    url=url,
-                    source=where,
-                    published=published,
-                    language=language,
-                    max_bytes=max_bytes,
-                )
-            )
-        elif isinstance(record.get("text"), str):
-            body = record["text"]
-            if not body.strip():
-                raise InputError(f"{where}: empty text")
-            documents.append(
-                NewsDocument(
-                    name=label,
-                    text=body,
-                    sha256=_sha(body),
-                    url=url,
-                    published=published,
-                    language=language,
-                    title=record.get("title"),
-                    source=where,
-                )
-            )
-        else:
-            raise InputError(f'{where}: a record needs a "text" or an "html" string')
+        documents.append(record_document(record, where, max_bytes))
     return documents
 
 

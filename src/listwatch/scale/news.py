@@ -22,7 +22,6 @@ interrupted load is completed by running it again.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import time
 from collections.abc import Iterable, Iterator
@@ -31,7 +30,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from listwatch.news.dates import TemporalMention
-from listwatch.news.documents import DEFAULT_MAX_BYTES, InputError, NewsDocument, parse_published
+from listwatch.news.documents import (
+    DEFAULT_MAX_BYTES,
+    InputError,
+    NewsDocument,
+    record_document,
+)
 from listwatch.news.pipeline import DocumentResult, EvidenceItem, ExtractedEvent
 from listwatch.registry.domain import EventKind, PartialDate
 from listwatch.scale.session import (
@@ -107,54 +111,6 @@ class NewsReport:
 
 
 # --------------------------------------------------------------------------- records
-
-
-def record_document(
-    record: dict[str, Any], where: str, max_bytes: int = DEFAULT_MAX_BYTES
-) -> NewsDocument:
-    """A corpus record as the document ``news ingest`` makes of the same JSON line."""
-    from listwatch.news.documents import html_document
-
-    published = parse_published(record.get("published"), where)
-    language = record.get("language")
-    if language is not None and not isinstance(language, str):
-        raise InputError(f"{where}: language must be a string")
-    url = record.get("url")
-    if url is not None and not isinstance(url, str):
-        raise InputError(f"{where}: url must be a string")
-    label = str(record.get("id") or url or where)
-    if isinstance(record.get("html"), str):
-        return html_document(
-            record["html"],
-            label,
-            url=url,
-            source=where,
-            published=published,
-            language=language,
-            max_bytes=max_bytes,
-        )
-    body = record.get("text")
-    if isinstance(body, str):
-        if not body.strip():
-            raise InputError(f"{where}: empty text")
-        size = len(body.encode("utf-8"))
-        if size > max_bytes:
-            raise InputError(
-                f"{where}: {size / 1024 / 1024:.1f} MB is over the "
-                f"{max_bytes / 1024 / 1024:.0f} MB limit for one document (--max-mb raises it)"
-            )
-        title = record.get("title")
-        return NewsDocument(
-            name=label,
-            text=body,
-            sha256=hashlib.sha256(body.encode("utf-8")).hexdigest(),
-            url=url,
-            published=published,
-            language=language,
-            title=title if isinstance(title, str) else None,
-            source=where,
-        )
-    raise InputError(f'{where}: a record needs a "text" or an "html" string')
 
 
 def parse_line(line: str, where: str) -> dict[str, Any] | None:

@@ -363,32 +363,17 @@ def _scratch() -> str | None:
     return root if root and os.path.isdir(root) else None
 
 
-def _cell(row: dict[str, str], name: str) -> str:
-    for key, value in row.items():
-        if key.lower() == name:
-            return (value or "").strip()
-    return ""
-
-
 def _match_partition(
     package: Any, job: RowJob, part: Iterable[tuple[int, dict[str, str]]]
 ) -> Iterator[tuple[int, dict[str, str], list[dict[str, Any]], str]]:
     """(row number, row, hits without status, error) for each row of a partition."""
-    from listwatch.screening.batch import split_identifiers
+    from listwatch.screening.batch import row_query
     from listwatch.screening.identifiers import IdentifierError
-    from listwatch.screening.screen import Query
 
     screener = _screener(package)
     for number, row in part:
         line = number + 2  # the header is line 1
-        query = Query(
-            name=_cell(row, "name"),
-            schema=_cell(row, "schema") or job.schema,
-            country=_cell(row, "country") or None,
-            identifiers=split_identifiers(_cell(row, "identifiers")),
-            threshold=job.threshold,
-            limit=job.limit,
-        )
+        query = row_query(row, job.schema, job.threshold, job.limit)
         error = ""
         hits = []
         if any("\ufffd" in value for value in row.values()):

@@ -21,9 +21,12 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from listwatch.registry.db import RegistryError
+
+if TYPE_CHECKING:
+    from listwatch.screening.screen import Query
 
 # FollowTheMoney schemata that carry names a screener compares.
 SCHEMATA = frozenset(
@@ -382,17 +385,10 @@ def _init_worker(job: ScreenJob) -> None:
 
 def _screen_row(row: dict[str, str], line: int) -> dict[str, Any]:
     from listwatch.screening.identifiers import IdentifierError
-    from listwatch.screening.screen import Query, describe
+    from listwatch.screening.screen import describe
 
     job: ScreenJob = _worker["job"]
-    query = Query(
-        name=_column(row, "name"),
-        schema=_column(row, "schema") or job.schema,
-        country=_column(row, "country") or None,
-        identifiers=split_identifiers(_column(row, "identifiers")),
-        threshold=job.threshold,
-        limit=job.limit,
-    )
+    query = row_query(row, job.schema, job.threshold, job.limit)
     out: dict[str, Any] = {"error": ""}
     try:
         hits = _worker["screener"].match(query)
@@ -419,7 +415,23 @@ def _screen_row(row: dict[str, str], line: int) -> dict[str, Any]:
     return out
 
 
-def _column(row: dict[str, str], name: str) -> str:
+def row_query(row: Row, schema: str, threshold: float | None, limit: int) -> Query:
+    """The query of an input row (columns name, schema, country, identifiers, any case);
+    ``schema`` applies where the row names none."""
+    from listwatch.screening.screen import Query
+
+    return Query(
+        name=column(row, "name"),
+        schema=column(row, "schema") or schema,
+        country=column(row, "country") or None,
+        identifiers=split_identifiers(column(row, "identifiers")),
+        threshold=threshold,
+        limit=limit,
+    )
+
+
+def column(row: Row, name: str) -> str:
+    """A row's cell by lower-case column name, stripped ("" when absent)."""
     for key, value in row.items():
         if key.lower() == name:
             return (value or "").strip()
@@ -431,7 +443,7 @@ def _screen_chunk(chunk: list[tuple[int, dict[str, str]]]) -> list[dict[str, Any
     done: dict[tuple[str, ...], dict[str, Any]] = {}
     results = []
     for line, row in chunk:
-        key = tuple(_column(row, c) for c in ("name", "schema", "country", "identifiers"))
+        key = tuple(column(row, c) for c in ("name", "schema", "country", "identifiers"))
         found = done.get(key)
         if found is None:
             found = _screen_row(row, line)
@@ -553,12 +565,12 @@ def compare_table(table: Table) -> tuple[list[str], list[dict[str, Any]]]:
     ]
     out = []
     for row, line in zip(table.rows, table.lines, strict=True):
-        schema = _column(row, "schema") or "LegalEntity"
+        schema = column(row, "schema") or "LegalEntity"
         if schema not in SCHEMATA:
             raise BatchError(
                 f"line {line}: unknown schema {schema!r} (one of {', '.join(sorted(SCHEMATA))})"
             )
-        name1, name2 = _column(row, "name1"), _column(row, "name2")
+        name1, name2 = column(row, "name1"), column(row, "name2")
         if not name1 or not name2:
             raise BatchError(f"line {line}: name1 and name2 must both be given")
         comparison = compare_names(name1, name2, schema)
