@@ -28,9 +28,6 @@ import datetime as dt
 import itertools
 import os
 import random
-import re
-import signal
-import subprocess
 import sys
 import tempfile
 import time
@@ -39,7 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from benchmarks.common import SHARED, percentile, wait_ready, write_section
+from benchmarks.common import SHARED, ServerProcess, percentile, wait_ready, write_section
 
 REVIEW_EVENTS = 3000
 HEADER = (
@@ -245,42 +242,12 @@ def check(url: str, data: dict[str, Any], tally: Tally) -> list[str]:
     return problems
 
 
-class Server:
-    """``listwatch serve --workers N`` in a child process on a free port of 127.0.0.1."""
-
-    def __init__(self, db: str, workers: int, log: Path) -> None:
-        command = [sys.executable, "-m", "listwatch.cli.main", "--db", db, "serve", "--port", "0"]
-        command += ["--workers", str(workers), "--log-level", "error"]
-        self.log = log
-        with log.open("w") as output:
-            self.process = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT)
-        self.url = ""
-        deadline = time.monotonic() + 300
-        while not self.url and time.monotonic() < deadline and self.process.poll() is None:
-            found = re.search(r"serving on (http://127\.0\.0\.1:\d+)", log.read_text())
-            self.url = found.group(1) if found else ""
-            time.sleep(0.1)
-        if not self.url:
-            self.stop()
-            raise RuntimeError("the server did not start:\n" + log.read_text())
-
-    def stop(self) -> None:
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-        output = self.log.read_text().strip()
-        if output:
-            print("server output:\n" + output[-3000:])
-
-
 def measure(
     url: str, label: str, args: argparse.Namespace, scratch: Path
 ) -> tuple[Tally, list[str], str]:
     """Prepare, serve, load and check one backend."""
     data = prepare(url)
-    server = Server(url, args.workers, scratch / f"{label}.log")
+    server = ServerProcess(url, args.workers, scratch / f"{label}.log")
     try:
         asyncio.run(wait_ready(server.url))
         print(f"{label}: loading for {args.duration:.0f} s", flush=True)

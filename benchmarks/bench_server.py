@@ -27,9 +27,6 @@ import datetime as dt
 import itertools
 import os
 import random
-import re
-import signal
-import subprocess
 import sys
 import tempfile
 import time
@@ -37,10 +34,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from benchmarks.common import percentile, wait_ready, write_section
+from benchmarks.common import ServerProcess, percentile, wait_ready, write_section
 
 CONCURRENCY = (1, 8, 32)
-_ADDRESS = re.compile(r"serving on (http://127\.0\.0\.1:\d+)")
 
 
 def build_registry(directory: Path) -> tuple[str, list[str]]:
@@ -127,41 +123,6 @@ def load_average() -> float:
         return float(Path("/proc/loadavg").read_text().split()[0])
     except (OSError, ValueError, IndexError):
         return float("nan")
-
-
-class Server:
-    """``listwatch serve`` in a child process on a free port; its output goes to a file."""
-
-    def __init__(self, db: str, workers: int) -> None:
-        env = {**os.environ, "LISTWATCH_DELIVER_ALERTS": "false"}
-        command = [sys.executable, "-m", "listwatch.cli.main", "--db", db, "serve"]
-        command += ["--port", "0", "--workers", str(workers), "--log-level", "error"]
-        self.log = Path(db).with_suffix(".server.log")
-        with self.log.open("w") as output:
-            self.process = subprocess.Popen(
-                command, stdout=output, stderr=subprocess.STDOUT, text=True, env=env
-            )
-        self.url = ""
-        deadline = time.monotonic() + 300
-        while not self.url and time.monotonic() < deadline:
-            match = _ADDRESS.search(self.log.read_text())
-            if match:
-                self.url = match.group(1)
-            elif self.process.poll() is not None:
-                break
-            time.sleep(0.1)
-        if not self.url:
-            raise RuntimeError("the server did not start:\n" + self.log.read_text())
-
-    def stop(self) -> None:
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-        errors = self.log.read_text().strip()
-        if errors:
-            print("server output:\n" + errors[-3000:])
 
 
 async def load(
@@ -275,7 +236,12 @@ def main(argv: list[str]) -> None:
         cold_lat: list[float] = []
         cold_secs = 1.0
         for workers in [int(w) for w in str(args.workers).split(",")]:
-            server = Server(db, workers)
+            server = ServerProcess(
+                db,
+                workers,
+                Path(db).with_suffix(".server.log"),
+                {"LISTWATCH_DELIVER_ALERTS": "false"},
+            )
             try:
                 asyncio.run(wait_ready(server.url, 60.0))
                 # The repeated queries once, while the server still loads and describes.

@@ -92,3 +92,43 @@ async def wait_ready(url: str, seconds: float = 120.0) -> None:
                 pass
             await asyncio.sleep(0.1)
     raise RuntimeError("the server never answered")
+
+
+class ServerProcess:
+    """``listwatch serve --workers N`` in a child process on a free port of 127.0.0.1, its
+    output in ``log``; ``url`` once it prints its address."""
+
+    def __init__(self, db: str, workers: int, log: Path, env: dict[str, str] | None = None) -> None:
+        import subprocess
+        import sys
+
+        command = [sys.executable, "-m", "listwatch.cli.main", "--db", db, "serve", "--port", "0"]
+        command += ["--workers", str(workers), "--log-level", "error"]
+        self.log = log
+        with log.open("w") as output:
+            self.process = subprocess.Popen(
+                command, stdout=output, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})}
+            )
+        self.url = ""
+        deadline = time.monotonic() + 300
+        while not self.url and time.monotonic() < deadline and self.process.poll() is None:
+            found = re.search(r"serving on (http://127\.0\.0\.1:\d+)", log.read_text())
+            self.url = found.group(1) if found else ""
+            time.sleep(0.1)
+        if not self.url:
+            self.stop()
+            raise RuntimeError("the server did not start:\n" + log.read_text())
+
+    def stop(self) -> None:
+        """Stop the server (SIGTERM, then SIGKILL after 30 s) and show what it printed."""
+        import signal
+        import subprocess
+
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+        output = self.log.read_text().strip()
+        if output:
+            print("server output:\n" + output[-3000:])
