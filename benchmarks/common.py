@@ -12,8 +12,9 @@ import platform
 import re
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 DOC = REPO / "docs" / "benchmarks.md"
@@ -132,3 +133,68 @@ class ServerProcess:
         output = self.log.read_text().strip()
         if output:
             print("server output:\n" + output[-3000:])
+
+
+class HttpConnection:
+    """One keep-alive HTTP/1.1 connection for load generation: GET requests written as
+    prepared bytes, responses read by ``Content-Length`` (or chunks).
+
+    A load generator on the same machine as the server takes CPU from it; a general
+    client (httpx) spends about a millisecond of CPU per request on the client side,
+    as much as the server's own HTTP stack, which made the client a large part of what
+    was measured. This one spends about a tenth of that (the benchmarks print it).
+    """
+
+    def __init__(self, host: str, port: int) -> None:
+        self.host = host
+        self.port = port
+        self._reader: Any = None
+        self._writer: Any = None
+
+    @classmethod
+    def to(cls, url: str) -> HttpConnection:
+        """A connection to ``http://host:port``."""
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(url)
+        return cls(parts.hostname or "127.0.0.1", parts.port or 80)
+
+    async def get(self, path: str) -> tuple[int, bytes]:
+        """Status and body of ``GET path``; reconnects when the server closed the connection."""
+        import asyncio
+
+        if self._writer is None:
+            self._reader, self._writer = await asyncio.open_connection(self.host, self.port)
+        self._writer.write(f"GET {path} HTTP/1.1\r\nHost: {self.host}\r\n\r\n".encode())
+        head = await self._reader.readuntil(b"\r\n\r\n")
+        status = int(head[9:12])
+        headers = {
+            name.strip().lower(): value.strip()
+            for name, _, value in (line.partition(b":") for line in head.split(b"\r\n")[1:] if line)
+        }
+        if b"content-length" in headers:
+            body = await self._reader.readexactly(int(headers[b"content-length"]))
+        elif headers.get(b"transfer-encoding", b"").lower() == b"chunked":
+            body = await self._chunks()
+        else:
+            body = await self._reader.read()
+            headers[b"connection"] = b"close"
+        if headers.get(b"connection", b"").lower() == b"close":
+            await self.close()
+        return status, body
+
+    async def _chunks(self) -> bytes:
+        parts = []
+        while True:
+            size = int((await self._reader.readuntil(b"\r\n")).split(b";")[0], 16)
+            parts.append(await self._reader.readexactly(size + 2))
+            if size == 0:
+                return b"".join(p[:-2] for p in parts)
+
+    async def close(self) -> None:
+        """Close the connection (the next request opens a new one)."""
+        if self._writer is not None:
+            self._writer.close()
+            with suppress(OSError):
+                await self._writer.wait_closed()
+        self._reader = self._writer = None

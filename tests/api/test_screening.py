@@ -81,3 +81,41 @@ def test_index_follows_new_names(client: Any, api_registry: Any) -> None:
         add_name(session, entity, "Zorblax Quantum Systems Ltd", kind="primary")
     client.app.state.screening.invalidate()
     assert top(client, q="Zorblax Quantum Systems")["entity"]["id"] == "zorblax"
+
+
+def test_answers_from_memory_equal_answers_that_read_the_registry(api_registry: Any) -> None:
+    """The event-loop path gives the same bytes as the full path, and declines (None)
+    whenever it would have to wait: no index loaded yet, or a hit not yet described."""
+    import datetime as dt
+
+    import orjson
+
+    from listwatch.api.search import ScreeningService
+    from listwatch.screening.screen import Query
+
+    def render(hits: list[Any]) -> bytes:
+        return orjson.dumps([h.to_dict() for h in hits], option=orjson.OPT_NON_STR_KEYS)
+
+    service = ScreeningService(api_registry, refresh_seconds=3600)
+    today = dt.datetime.now(dt.UTC).date()
+    xiaomi = Query(name="Xiaomi Corp")
+    assert service.answer_from_memory(xiaomi, today, None, None, render) is None, "no index yet"
+    assert service.wait_described(120)
+    from_memory = service.answer_from_memory(xiaomi, today, None, None, render)
+    assert from_memory is not None and b'"xiaomi"' in from_memory
+    # Another date is described from the registry: declined, then answered the full way.
+    earlier = dt.date(2021, 4, 1)
+    huawei = Query(name="Huawei Technologies")
+    assert service.answer_from_memory(huawei, earlier, None, "us-investor", render) is None
+    full = service.answer(huawei, earlier, None, "us-investor", render)
+    assert b'"huawei"' in full
+    # Now described (and the answer remembered): the event-loop path gives the same bytes.
+    assert service.answer_from_memory(huawei, earlier, None, "us-investor", render) == full
+    fresh = ScreeningService(api_registry, refresh_seconds=3600)
+    fresh.wait_described(120)
+    assert fresh.answer(xiaomi, today, None, None, render) == from_memory
+    # A hit described for the date but not yet remembered as an answer: computed from memory.
+    other = Query(name="Xiaomi Corporation", limit=3)
+    assert fresh.answer_from_memory(other, today, None, None, render) == service.answer(
+        other, today, None, None, render
+    )

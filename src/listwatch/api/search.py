@@ -222,14 +222,7 @@ class ScreeningService:
 
         snapshot = self._current()
         hits = snapshot.screener.match(query)
-        missing = []
-        for hit in hits:
-            known = self._descriptions.get((hit.entity_id, as_of, known_at, role, snapshot.version))
-            if known is None:
-                missing.append(hit)
-                continue
-            hit.name, hit.schema, hit.country = known.name, known.schema, known.country
-            hit.statuses, hit.obligations = known.statuses, known.obligations
+        missing = self._recall_descriptions(hits, as_of, known_at, role, snapshot)
         if missing:
             with self.registry.transaction() as session:
                 for hit in missing:
@@ -243,6 +236,25 @@ class ScreeningService:
                     hit.name, hit.schema, hit.country, hit.statuses, hit.obligations
                 )
         return hits
+
+    def _recall_descriptions(
+        self,
+        hits: list[Hit],
+        as_of: dt.date,
+        known_at: dt.date | None,
+        role: str | None,
+        snapshot: _Snapshot,
+    ) -> list[Hit]:
+        """Describe the hits from the remembered descriptions; the hits left to describe."""
+        missing = []
+        for hit in hits:
+            known = self._descriptions.get((hit.entity_id, as_of, known_at, role, snapshot.version))
+            if known is None:
+                missing.append(hit)
+                continue
+            hit.name, hit.schema, hit.country = known.name, known.schema, known.country
+            hit.statuses, hit.obligations = known.statuses, known.obligations
+        return missing
 
     def answer(
         self,
@@ -259,7 +271,56 @@ class ScreeningService:
         given again without matching anew.
         """
         version = self._current().version
-        key = (
+        key = self._answer_key(query, as_of, known_at, role, version)
+        found = self._remembered(key)
+        if found is not None:
+            return found
+        body = render(self.screen(query, as_of, known_at, role))
+        self._remember(key, body)
+        return body
+
+    def answer_from_memory(
+        self,
+        query: Query,
+        as_of: dt.date,
+        known_at: dt.date | None,
+        role: str | None,
+        render: Callable[[list[Hit]], bytes],
+    ) -> bytes | None:
+        """:meth:`answer`, when everything it needs is already in memory; None otherwise.
+
+        With the index loaded and every hit's description remembered (the usual case: the
+        entities are described as of today in the background), an answer is pure
+        computation of a millisecond or two and never waits for the database or for an
+        index to load, so a server can give it without leaving its event loop. None
+        means :meth:`answer` must be called (where waiting is allowed); the work done
+        here is then done again, which only happens for dates, record dates and roles
+        not asked about before.
+        """
+        snapshot = self._snapshot
+        if snapshot is None:
+            return None
+        snapshot = self._current()  # starts a background check when one is due
+        key = self._answer_key(query, as_of, known_at, role, snapshot.version)
+        found = self._remembered(key)
+        if found is not None:
+            return found
+        hits = snapshot.screener.match(query)
+        if self._recall_descriptions(hits, as_of, known_at, role, snapshot):
+            return None
+        body = render(hits)
+        self._remember(key, body)
+        return body
+
+    @staticmethod
+    def _answer_key(
+        query: Query,
+        as_of: dt.date,
+        known_at: dt.date | None,
+        role: str | None,
+        version: tuple[Any, ...],
+    ) -> tuple[Any, ...]:
+        return (
             query.name,
             query.schema,
             query.country,
@@ -271,14 +332,16 @@ class ScreeningService:
             role,
             version,
         )
+
+    def _remembered(self, key: tuple[Any, ...]) -> bytes | None:
         with self._lock:
             found = self._answers.get(key)
             if found is not None:
                 self._answers.move_to_end(key)
-                return found
-        body = render(self.screen(query, as_of, known_at, role))
+            return found
+
+    def _remember(self, key: tuple[Any, ...], body: bytes) -> None:
         with self._lock:
             self._answers[key] = body
             while len(self._answers) > MAX_ANSWERS:
                 self._answers.popitem(last=False)
-        return body

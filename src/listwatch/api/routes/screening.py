@@ -158,15 +158,22 @@ def _engine_query(item: ScreenQuery) -> Any:
     )
 
 
-def run_screen(
+async def run_screen(
     screening: ScreeningService,
     item: ScreenQuery,
     as_of: dt.date | None,
     known_at: dt.date | None,
     role: str | None,
 ) -> Response:
-    """Screen one query (shared by GET and POST); the answer as JSON."""
+    """Screen one query (shared by GET and POST); the answer as JSON.
+
+    Matching is computation under the GIL: handing it to the thread pool would cost more
+    than it takes (a millisecond or two), so an answer that needs nothing but memory is
+    given on the event loop, and only one that must read the database (or wait for the
+    index to load) goes to a thread.
+    """
     import orjson
+    from starlette.concurrency import run_in_threadpool
 
     from listwatch.screening.identifiers import IdentifierError
 
@@ -187,7 +194,9 @@ def run_screen(
         )
 
     try:
-        body = screening.answer(query, day, known, role, render)
+        body = screening.answer_from_memory(query, day, known, role, render)
+        if body is None:
+            body = await run_in_threadpool(screening.answer, query, day, known, role, render)
     except IdentifierError as exc:
         raise ApiError(
             422, str(exc), details=[{"loc": ["identifiers"], "message": str(exc)}]
@@ -196,7 +205,7 @@ def run_screen(
 
 
 @router.get("", response_model=ScreenResult, responses=COMMON_ERRORS)
-def screen_get(
+async def screen_get(
     screening: ServiceDep,
     q: Annotated[str, Query(min_length=1, max_length=500, description="Name or identifier")],
     type: Annotated[TypeName, Query()] = "any",
@@ -213,13 +222,13 @@ def screen_get(
     item = ScreenQuery(
         name=q, type=type, country=country, identifiers=ids, threshold=threshold, limit=limit
     )
-    return run_screen(screening, item, as_of, known_at, role)
+    return await run_screen(screening, item, as_of, known_at, role)
 
 
 @router.post("", response_model=ScreenResult, responses=COMMON_ERRORS)
-def screen_post(body: ScreenRequest, screening: ServiceDep) -> Response:
+async def screen_post(body: ScreenRequest, screening: ServiceDep) -> Response:
     """Screen one name and/or identifiers, as of a date, optionally with a role's duties."""
-    return run_screen(screening, body, body.as_of, body.known_at, body.role)
+    return await run_screen(screening, body, body.as_of, body.known_at, body.role)
 
 
 @router.post("/batch", response_model=BatchResult, responses=COMMON_ERRORS)
