@@ -99,19 +99,32 @@ def _generated_index(count: int) -> tuple[NameIndex, list[str]]:
     return NameIndex.build(records, workers=1), names + people
 
 
-def test_compiled_ranking_equals_the_python_ranking() -> None:
+@pytest.mark.parametrize("budget", [10_000, 400, 60])
+def test_compiled_ranking_equals_the_python_ranking(
+    budget: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With the usual budget of postings and with small ones, so that many keys are left
+    unread and the names are looked up in their postings (by search and by scan)."""
+    import listwatch.screening.index as index_module
+
+    monkeypatch.setattr(index_module, "MAX_POSTINGS", budget)
     index, names = _generated_index(3000)
     rng = random.Random(2)
     queries = [rng.choice(names) for _ in range(80)]
     queries += [q.replace("a", "e", 1) for q in queries[:40]] + ["Trading", "Oy", "Petrov Ivan"]
+    pending = 0
     for text in queries:
         plan = index._plan(analyze_name(text, "Company"))
         if plan is None:
             continue
+        pending += bool(plan.pending_tokens or plan.pending_whole)
         compiled = index._rank_compiled(plan, 24)
         python = index._rank_python(plan, 24)
         assert compiled[0] == python[0], text
         assert compiled[1] == pytest.approx(python[1], abs=1e-9), text
+    if budget < 1000:
+        assert pending > len(queries) // 2, "the small budget leaves keys unread"
+    assert not index._slots().any(), "the scratch slots are left empty"
 
 
 def test_compiled_screening_answers_equal_python_answers() -> None:
@@ -124,3 +137,27 @@ def test_compiled_screening_answers_equal_python_answers() -> None:
             query = Query(name=text, schema=schema, limit=5, threshold=0.5)
             expected = [(h.entity_id, round(h.score, 9)) for h in python.match(query)]
             assert [(h.entity_id, round(h.score, 9)) for h in compiled.match(query)] == expected
+
+
+@pytest.mark.parametrize("count", [3, 2000])
+def test_membership_by_search_and_by_scan(count: int) -> None:
+    """A few names are looked up by binary search, many by one pass over the postings:
+    either way the names found are exactly those in the postings."""
+    import numpy as np
+
+    from listwatch.screening.kernels import _members_of
+
+    rng = np.random.default_rng(count)
+    postings = np.unique(rng.integers(0, 50_000, 20_000)).astype(np.int32)
+    start, end = 100, len(postings) - 100
+    inside = rng.choice(postings[start:end], size=count // 3 + 1, replace=False)
+    outside = np.setdiff1d(np.arange(50_000), inside)
+    ids = np.concatenate([inside, rng.choice(outside, size=count - len(inside), replace=False)])
+    ids = rng.permutation(ids).astype(np.int64)  # distinct names, as a ranking has
+    slots = np.zeros(50_000, dtype=np.int32)
+    slots[ids] = np.arange(1, count + 1, dtype=np.int32)
+    found = np.zeros(count, dtype=np.bool_)
+    _members_of(postings, start, end, ids, slots, found)
+    expected = np.isin(ids, postings[start:end])
+    assert expected.sum() >= count // 3
+    assert (found == expected).all()

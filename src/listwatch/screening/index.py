@@ -779,8 +779,9 @@ class NameIndex:
         ends = np.where(present, self.key_offsets[after], 0)
         return starts, ends
 
-    def _buffers(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """Per-thread scratch arrays with one cell per indexed name (all zero between uses)."""
+    def _buffers(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Per-thread scratch arrays of the Python ranking, one cell per indexed name (all
+        zero between uses)."""
         scratch = self._scratch
         buffers = getattr(scratch, "buffers", None)
         if buffers is None or len(buffers[0]) < self.size:
@@ -790,10 +791,19 @@ class NameIndex:
                 np.zeros(size, dtype=np.float64),  # summed weights of shared token groups
                 np.zeros(size, dtype=np.int8),  # shares a key of the whole name
                 np.zeros(size, dtype=np.int32),  # first position in the gathered postings
-                np.zeros(size, dtype=np.int8),  # seen (compiled ranking)
             )
             scratch.buffers = buffers
         return buffers
+
+    def _slots(self) -> np.ndarray:
+        """The per-thread slot array of the compiled ranking (one cell per indexed name,
+        all zero between uses)."""
+        scratch = self._scratch
+        slots: np.ndarray | None = getattr(scratch, "slots", None)
+        if slots is None or len(slots) < self.size:
+            slots = np.zeros(self.size + 1024, dtype=np.int32)
+            scratch.slots = slots
+        return slots
 
     def _postings_slice(self, key: int, start: int, end: int) -> np.ndarray:
         """The names under a hashed key, in increasing order (base, then delta)."""
@@ -898,7 +908,7 @@ class NameIndex:
     def _rank_python(self, plan: _Plan, limit: int) -> tuple[list[int], list[float]]:
         """The ranking of :meth:`rank` with numpy (names of a delta segment included)."""
         token_count, query_norm = plan.token_count, plan.query_norm
-        best, shared, whole, first, _seen = self._buffers()
+        best, shared, whole, first = self._buffers()
         by_group = plan.by_group
         gathered: list[np.ndarray] = []
         for number in sorted(by_group):
@@ -992,7 +1002,6 @@ class NameIndex:
                 read_kinds.append(kind)
                 read_groups.append(number)
         pending = plan.pending_tokens
-        best, shared, whole, _first, mark = self._buffers()
         positions, ranks = rank_names(
             self.postings,
             self.name_norms,
@@ -1008,10 +1017,7 @@ class NameIndex:
             sum(plan.weight(k) for k in pending),
             np.asarray([plan.starts[k] for k in plan.pending_whole], dtype=np.int64),
             np.asarray([plan.ends[k] for k in plan.pending_whole], dtype=np.int64),
-            best,
-            shared,
-            whole,
-            mark,
+            self._slots(),
             limit,
         )
         return positions.tolist(), ranks.tolist()

@@ -806,12 +806,24 @@ def _member(postings: np.ndarray, start: int, end: int, name: int) -> bool:
 
 
 @njit(cache=True, nogil=True)
+def _slot(slots: Array, ids: Array, p: int, n: int) -> tuple[int, int]:
+    """The compact slot of name ``p`` (a new one, the ``n``-th, on first sight); the slot
+    and the number of slots in use."""
+    s = slots[p] - 1
+    if s < 0:
+        s = n
+        slots[p] = n + 1
+        ids[n] = p
+        n += 1
+    return s, n
+
+
+@njit(cache=True, nogil=True)
 def rank_names(
     postings: Array, norms: Array, query_norm: float,
     read_starts: Array, read_ends: Array, read_weights: Array, read_kinds: Array,
     read_groups: Array, pending_starts: Array, pending_ends: Array, pending_weights: Array,
-    pending_extra: float, whole_starts: Array, whole_ends: Array,
-    best: Array, shared: Array, whole: Array, mark: Array, limit: int,
+    pending_extra: float, whole_starts: Array, whole_ends: Array, slots: Array, limit: int,
 ) -> tuple[Array, Array]:  # fmt: skip
     """NameIndex.candidates' ranking: positions and ranks of the ``limit`` best names.
 
@@ -819,70 +831,60 @@ def rank_names(
     0 for a token's only key, 1 for a key of a token group of several (lighter keys
     first; ``read_groups`` tells the groups apart), 2 for a key of the whole name.
     ``pending_*`` are the tokens' own keys not read and ``whole_*`` the whole-name keys
-    not read. ``best``, ``shared``, ``whole`` and ``mark`` are scratch arrays with one cell
-    per name, all zero on entry and on return.
+    not read.
+
+    ``slots`` has one cell per indexed name, zero on entry and on return: it gives each
+    name met a slot in small per-query arrays, so that the sums are made where the cache
+    holds them instead of in arrays as long as the index (the per-name additions are
+    made in the same order as the Python code's, so the sums are the same numbers).
     """
     total = 0
     for k in range(len(read_starts)):
         total += read_ends[k] - read_starts[k]
-    every = np.empty(total, np.int64)
-    n_every = 0
+    ids = np.empty(total, np.int64)
+    shared = np.zeros(total, np.float64)
+    best = np.zeros(total, np.float64)
+    whole = np.zeros(total, np.float64)
+    n = 0
     k = 0
     n_read = len(read_starts)
     while k < n_read:
         kind = read_kinds[k]
         if kind == 2:
             for at in range(read_starts[k], read_ends[k]):
-                p = postings[at]
-                whole[p] = 1
-                every[n_every] = p
-                n_every += 1
+                s, n = _slot(slots, ids, postings[at], n)
+                whole[s] = 1.0
             k += 1
         elif kind == 0:
             w = read_weights[k]
             for at in range(read_starts[k], read_ends[k]):
-                p = postings[at]
-                shared[p] += w
-                every[n_every] = p
-                n_every += 1
+                s, n = _slot(slots, ids, postings[at], n)
+                shared[s] += w
             k += 1
         else:
             end = k
             while end < n_read and read_kinds[end] == 1 and read_groups[end] == read_groups[k]:
                 end += 1
+            # the best key of the group counts: lighter keys are written first, then heavier
             for r in range(k, end):
                 w = read_weights[r]
                 for at in range(read_starts[r], read_ends[r]):
-                    best[postings[at]] = w
+                    s, n = _slot(slots, ids, postings[at], n)
+                    best[s] = w
             for r in range(k, end):
                 for at in range(read_starts[r], read_ends[r]):
-                    p = postings[at]
-                    if best[p] != 0.0:
-                        shared[p] += best[p]
-                        best[p] = 0.0
-                    every[n_every] = p
-                    n_every += 1
+                    s = slots[postings[at]] - 1
+                    if best[s] != 0.0:
+                        shared[s] += best[s]
+                        best[s] = 0.0
             k = end
-    ids = np.empty(n_every, np.int64)
-    n = 0
-    for e in range(n_every):
-        p = every[e]
-        if mark[p] == 0:
-            mark[p] = 1
-            ids[n] = p
-            n += 1
     ids = ids[:n]
-    shared_ids = np.empty(n, np.float64)
-    whole_ids = np.empty(n, np.float64)
+    shared_ids = shared[:n].copy()
+    whole_ids = whole[:n].copy()
     denominator = np.empty(n, np.float64)
     for e in range(n):
-        p = ids[e]
-        mark[p] = 0
-        shared_ids[e] = shared[p]
-        whole_ids[e] = float(whole[p])
-        shared[p] = 0.0
-        whole[p] = 0
-        norm = np.float64(norms[p])
+        slots[ids[e]] = 0
+        norm = np.float64(norms[ids[e]])
         denominator[e] = query_norm + (norm if norm > 1e-3 else 1e-3)
     if (len(pending_starts) or len(whole_starts)) and n:
         if n > limit:
@@ -900,15 +902,23 @@ def rank_names(
             whole_ids = whole_ids[keep]
             denominator = denominator[keep]
             n = len(ids)
-        for r in range(len(pending_starts)):
-            w = pending_weights[r]
+        for e in range(n):
+            slots[ids[e]] = e + 1
+        found = np.zeros(n, np.bool_)
+        for r in range(len(pending_starts) + len(whole_starts)):
+            is_token = r < len(pending_starts)
+            start = pending_starts[r] if is_token else whole_starts[r - len(pending_starts)]
+            end = pending_ends[r] if is_token else whole_ends[r - len(pending_starts)]
+            _members_of(postings, start, end, ids, slots, found)
             for e in range(n):
-                if _member(postings, pending_starts[r], pending_ends[r], ids[e]):
-                    shared_ids[e] = shared_ids[e] + w
-        for r in range(len(whole_starts)):
-            for e in range(n):
-                if whole_ids[e] < 1.0 and _member(postings, whole_starts[r], whole_ends[r], ids[e]):
-                    whole_ids[e] = 1.0
+                if found[e]:
+                    if is_token:
+                        shared_ids[e] = shared_ids[e] + pending_weights[r]
+                    else:
+                        whole_ids[e] = 1.0
+                    found[e] = False
+        for e in range(n):
+            slots[ids[e]] = 0
     rank = np.empty(n, np.float64)
     for e in range(n):
         rank[e] = 2 * shared_ids[e] / denominator[e] + (0.5 if whole_ids[e] > 0 else 0.0)
@@ -922,6 +932,26 @@ def rank_names(
     ordered = by_position[np.argsort(-rank[by_position], kind="mergesort")]
     chosen = ordered[:limit]
     return ids[chosen], rank[chosen]
+
+
+@njit(cache=True, nogil=True)
+def _members_of(
+    postings: Array, start: int, end: int, ids: Array, slots: Array, found: Array
+) -> None:
+    """Mark ``found[e]`` for each ``ids[e]`` in the sorted postings[start:end] (``slots``
+    holds e + 1 for each of them): a binary search per name when they are few, otherwise
+    one pass over the postings, which reads memory in order and costs less than many
+    searches that each jump about a long list."""
+    length = end - start
+    searches = len(ids) * (np.log2(length + 1) + 1) * 4  # a jump costs several reads
+    if searches < length:
+        for e in range(len(ids)):
+            found[e] = _member(postings, start, end, ids[e])
+        return
+    for at in range(start, end):
+        s = slots[postings[at]] - 1
+        if s >= 0:
+            found[s] = True
 
 
 # --------------------------------------------------------------------------- compilation
