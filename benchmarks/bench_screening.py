@@ -267,6 +267,7 @@ def main(argv: list[str]) -> None:
     size = int(argv[argv.index("--size") + 1]) if "--size" in argv else 1_000_000
     count = int(argv[argv.index("--queries") + 1]) if "--queries" in argv else 1000
     workers = multiprocessing.cpu_count()
+    load_before = os.getloadavg()[0]
     rng = random.Random(11)
     from listwatch.registry.db import Registry
     from listwatch.screening.index import NameIndex, open_index
@@ -350,8 +351,9 @@ def main(argv: list[str]) -> None:
             "timed on 10 queries.",
             "",
             f"Reproduce: `python -m benchmarks.bench_screening` (`--size {size}` "
-            f"`--queries {count}`). Run on {dt.date.today().isoformat()}; the machine was "
-            f"shared with other work (load average {os.getloadavg()[0]:.1f} at the end).",
+            f"`--queries {count}`). Run on {dt.date.today().isoformat()}; 1-minute load "
+            f"average {load_before:.1f} before the run (other work on the machine) and "
+            f"{os.getloadavg()[0]:.1f} at its end (its own processes included).",
         ]
     report = "\n".join(lines)
     print(report)
