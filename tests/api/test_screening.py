@@ -119,3 +119,40 @@ def test_answers_from_memory_equal_answers_that_read_the_registry(api_registry: 
     assert fresh.answer_from_memory(other, today, None, None, render) == service.answer(
         other, today, None, None, render
     )
+
+
+def test_a_change_made_elsewhere_reaches_answers_from_memory(api_registry: Any) -> None:
+    """Names added by another process (no invalidation through this server) are found once
+    the background check has loaded the new index; meanwhile answers keep coming from the
+    index in memory, never waiting for the load."""
+    import datetime as dt
+    import time
+
+    import orjson
+
+    from listwatch.api.search import ScreeningService
+    from listwatch.registry.models import Entity
+    from listwatch.registry.store import add_name
+    from listwatch.screening.screen import Query
+
+    def render(hits: list[Any]) -> bytes:
+        return orjson.dumps([h.entity_id for h in hits])
+
+    service = ScreeningService(api_registry, refresh_seconds=0.0)
+    assert service.wait_described(120)
+    today = dt.datetime.now(dt.UTC).date()
+    query = Query(name="Quillfeather Maritime Holdings")
+    assert service.answer_from_memory(query, today, None, None, render) == b"[]"
+    with api_registry.transaction() as session:
+        entity = Entity(id="quillfeather", schema="Company", name="Quillfeather Maritime Holdings")
+        session.add(entity)
+        add_name(session, entity, "Quillfeather Maritime Holdings", kind="primary")
+    deadline = time.monotonic() + 120
+    answers = []
+    while time.monotonic() < deadline:
+        # None only while the new entity is not described yet (it is then read the full way).
+        answers.append(service.answer_from_memory(query, today, None, None, render))
+        if answers[-1] not in (b"[]", None):
+            break
+        time.sleep(0.05)
+    assert answers[-1] == b'["quillfeather"]', answers[-5:]

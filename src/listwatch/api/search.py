@@ -76,13 +76,15 @@ class ScreeningService:
         self.registry = registry
         self.refresh_seconds = refresh_seconds
         self._snapshot: _Snapshot | None = None
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # held while an index loads
         self._refreshing = False
+        self._refresh_lock = threading.Lock()
         self._warming = False
         self._warm_done = threading.Event()
         self._warm_done.set()
         self._descriptions: dict[tuple[Any, ...], _Description] = {}
         self._answers: OrderedDict[tuple[Any, ...], bytes] = OrderedDict()
+        self._answers_lock = threading.Lock()
 
     def invalidate(self) -> None:
         """Make the next query wait for a fresh index (after a write through this server)."""
@@ -96,15 +98,23 @@ class ScreeningService:
         return self._current().screener
 
     def _current(self) -> _Snapshot:
-        snapshot = self._snapshot
+        snapshot = self._loaded()
         if snapshot is None:
             with self._lock:
                 if self._snapshot is None:
                     self._install(*self._load())
                 assert self._snapshot is not None
                 return self._snapshot
+        return snapshot
+
+    def _loaded(self) -> _Snapshot | None:
+        """The loaded snapshot, None when there is none (never waits for a load); a check
+        for changes starts in the background when one is due."""
+        snapshot = self._snapshot
+        if snapshot is None:
+            return None
         if time.monotonic() - snapshot.checked >= self.refresh_seconds:
-            with self._lock:
+            with self._refresh_lock:
                 start = not self._refreshing
                 self._refreshing = True
             if start:
@@ -131,7 +141,7 @@ class ScreeningService:
                 if self._snapshot is not None:
                     self._snapshot.checked = time.monotonic()
         finally:
-            with self._lock:
+            with self._refresh_lock:
                 self._refreshing = False
 
     def _install(self, screener: Screener, version: tuple[Any, ...]) -> None:
@@ -297,10 +307,9 @@ class ScreeningService:
         here is then done again, which only happens for dates, record dates and roles
         not asked about before.
         """
-        snapshot = self._snapshot
+        snapshot = self._loaded()
         if snapshot is None:
             return None
-        snapshot = self._current()  # starts a background check when one is due
         key = self._answer_key(query, as_of, known_at, role, snapshot.version)
         found = self._remembered(key)
         if found is not None:
@@ -333,15 +342,21 @@ class ScreeningService:
             version,
         )
 
+    # The answers have a lock of their own: the other one is held while an index loads.
+    # An answer stored under an older version after the answers were emptied is harmless:
+    # its key holds that version, which is never asked for again.
+
     def _remembered(self, key: tuple[Any, ...]) -> bytes | None:
-        with self._lock:
-            found = self._answers.get(key)
+        with self._answers_lock:
+            answers = self._answers
+            found = answers.get(key)
             if found is not None:
-                self._answers.move_to_end(key)
+                answers.move_to_end(key)
             return found
 
     def _remember(self, key: tuple[Any, ...], body: bytes) -> None:
-        with self._lock:
-            self._answers[key] = body
-            while len(self._answers) > MAX_ANSWERS:
-                self._answers.popitem(last=False)
+        with self._answers_lock:
+            answers = self._answers
+            answers[key] = body
+            while len(answers) > MAX_ANSWERS:
+                answers.popitem(last=False)
