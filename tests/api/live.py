@@ -20,9 +20,12 @@ _ADDRESS = re.compile(r"serving on (http://127\.0\.0\.1:\d+)")
 class LiveServer:
     """``python -m listwatch.cli.main --db DB serve --port 0``, stopped with SIGTERM."""
 
-    def __init__(self, db: str, env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, db: str, env: dict[str, str] | None = None, args: tuple[str, ...] = ()
+    ) -> None:
         self.db = db
         self.env = {**os.environ, **(env or {})}
+        self.args = args
         self.process: subprocess.Popen[str] | None = None
         self.url = ""
         self.output: list[str] = []
@@ -30,7 +33,7 @@ class LiveServer:
     def start(self, timeout: float = 60.0) -> LiveServer:
         command = [sys.executable, "-m", "listwatch.cli.main", "--db", self.db, "serve"]
         self.process = subprocess.Popen(
-            [*command, "--port", "0", "--log-level", "warning"],
+            [*command, "--port", "0", "--log-level", "warning", *self.args],
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
@@ -76,9 +79,11 @@ class LiveServer:
 
 
 @contextmanager
-def live_server(db: str, env: dict[str, str] | None = None) -> Iterator[LiveServer]:
-    """A running server for the duration of the block."""
-    server = LiveServer(db, env).start()
+def live_server(
+    db: str, env: dict[str, str] | None = None, args: tuple[str, ...] = ()
+) -> Iterator[LiveServer]:
+    """A running server for the duration of the block (``args``: more ``serve`` options)."""
+    server = LiveServer(db, env, args).start()
     try:
         yield server
     finally:

@@ -46,11 +46,19 @@ def serve_command(
         except SettingsError as exc:
             fail(str(exc))
         registry = open_registry()
-    # Bind first, so the address printed is one that is really being served.
+    from listwatch.api.workers import can_share_port, reserve_port
+
+    # Bind first, so the address printed is one that is really being served. Several
+    # workers listen side by side on the port (each on a socket of its own) where the
+    # system allows it, else on this one socket.
+    share_port = workers > 1 and can_share_port()
     try:
-        sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((host, port))
+        if share_port:
+            sock = reserve_port(host, port)
+        else:
+            sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind((host, port))
     except OSError as exc:
         fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}")
     bound_port = sock.getsockname()[1]
@@ -71,6 +79,12 @@ def serve_command(
         os.environ["LISTWATCH_DB"] = registry.url
         os.environ["LISTWATCH_OPEN_READS"] = str(settings.open_reads).lower()
         os.environ["LISTWATCH_DELIVER_ALERTS"] = str(settings.deliver_alerts).lower()
+        if share_port:
+            from listwatch.api.workers import Supervisor, WorkerSpec
+
+            Supervisor(WorkerSpec(host, bound_port, log_level), workers).run()
+            sock.close()
+            return
         config = uvicorn.Config(
             "listwatch.api.app:app_from_env",
             factory=True,

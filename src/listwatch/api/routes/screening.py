@@ -117,7 +117,7 @@ class BatchResult(BaseModel):
     results: list[BatchItem]
 
 
-def service(request: Request) -> ScreeningService:
+async def service(request: Request) -> ScreeningService:
     """The server's screening service."""
     found: ScreeningService = request.app.state.screening
     return found
