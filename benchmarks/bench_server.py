@@ -7,7 +7,7 @@ A real ``listwatch serve`` process on 127.0.0.1 (SQLite, the sample official lis
 answers ``GET /api/v1/screen`` for a mix of queries: names as listed, names as an analyst
 types them (typos, other legal forms, reordered words) and companies on no list. A bounded
 asyncio httpx client keeps C requests in flight for S seconds; throughput, p50/p99 latency
-and the server's CPU time per request, for queries never asked before in the run
+and the server's CPU time per request, for queries never asked before of that server
 (distinct) and for a small set asked again and again (repeated). In the same run, two
 baselines:
 
@@ -248,6 +248,7 @@ def main(argv: list[str]) -> None:
                 Path(db).with_suffix(".server.log"),
                 {"LISTWATCH_DELIVER_ALERTS": "false"},
             )
+            fresh = iter(distinct)  # a new server process has been asked nothing yet
             try:
                 asyncio.run(wait_ready(server.url, 60.0))
                 # The repeated queries once, while the server still loads and describes.
@@ -329,7 +330,7 @@ def report(
         f"{', '.join(loaded) or 'no sample list'}). Queries: a third names as listed, a third "
         "with typos, other legal forms or reordered words, a third companies on no list; every "
         "answer carries the hits' statuses on every list. **Distinct**: each request a query "
-        f"never asked before in the run ({queries:,} prepared); **repeated**: "
+        f"never asked before of that server process ({queries:,} prepared); **repeated**: "
         f"{args.repeated} queries asked again and again (the server gives a remembered answer "
         "while the registry is unchanged). A bounded asyncio client (C keep-alive connections, "
         f"one request in flight on each) runs for {args.duration:.0f} s on the same 2-core "
