@@ -15,6 +15,12 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
+
+# Imported here, while one thread runs, rather than by ``from_asgi`` once the application's
+# background threads (index loading) may be importing too: CPython 3.11 keeps the AST
+# constructor's recursion depth in state shared by threads, and two compilations at once
+# can fail with "SystemError: AST constructor recursion depth mismatch".
+from schemathesis.specs.openapi import schemas as _openapi_schemas  # noqa: F401
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
     response_schema_conformance,
