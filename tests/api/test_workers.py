@@ -14,7 +14,10 @@ import pytest
 from listwatch.api.workers import can_share_port
 from tests.api.live import live_server
 
-pytestmark = pytest.mark.skipif(not can_share_port(), reason="needs SO_REUSEPORT (Linux)")
+pytestmark = pytest.mark.skipif(
+    not can_share_port() or not Path("/proc/net/tcp").exists(),
+    reason="needs SO_REUSEPORT and /proc (Linux)",
+)
 
 
 def children(pid: int) -> set[int]:
