@@ -529,6 +529,13 @@ def screen_columns(columns: list[str]) -> list[str]:
     return [*columns, *[c for c in SCREEN_COLUMNS if c not in columns]]
 
 
+def listed_on(hit: dict[str, Any] | None) -> list[str]:
+    """The lists a hit's entity is on (listed, or listed but suspended) as of the date."""
+    if hit is None:
+        return []
+    return [s["list"] for s in hit["statuses"] if s["status"].startswith("listed")]
+
+
 def screen_record(row: Row, result: dict[str, Any]) -> dict[str, Any]:
     """One output row: the input's cells, then the best hit and the others' ids."""
     hits = result["hits"]
@@ -542,7 +549,7 @@ def screen_record(row: Row, result: dict[str, Any]) -> dict[str, Any]:
         match_score=best["score"] if best else "",
         match_by=best["match"] if best else "",
         matched_name=(best.get("matched_name") or "") if best else "",
-        listed_on=";".join(s["list"] for s in statuses if s["status"].startswith("listed")),
+        listed_on=";".join(listed_on(best)),
         statuses=";".join(f"{s['list']}={s['status']}" for s in statuses),
         explanation=best["explanation"] if best else "",
         other_matches=";".join(f"{h['entity']['id']}:{h['score']:.3f}" for h in hits[1:]),
@@ -613,11 +620,7 @@ def portfolio_rows(
         duties = best["obligations"] if best else []
         active = [d for d in duties if d["state"] in ("in_force", "pending", "due")]
         deadlines = sorted(d["deadline"] for d in active if d.get("deadline"))
-        listed = (
-            [s["list"] for s in best["statuses"] if s["status"].startswith("listed")]
-            if best
-            else []
-        )
+        listed = listed_on(best)
         record.update(
             exposed=bool(listed),
             entity_id=best["entity"]["id"] if best else "",
