@@ -795,16 +795,6 @@ class NameIndex:
             scratch.buffers = buffers
         return buffers
 
-    def _slots(self) -> np.ndarray:
-        """The per-thread slot array of the compiled ranking (one cell per indexed name,
-        all zero between uses)."""
-        scratch = self._scratch
-        slots: np.ndarray | None = getattr(scratch, "slots", None)
-        if slots is None or len(slots) < self.size:
-            slots = np.zeros(self.size + 1024, dtype=np.int32)
-            scratch.slots = slots
-        return slots
-
     def _postings_slice(self, key: int, start: int, end: int) -> np.ndarray:
         """The names under a hashed key, in increasing order (base, then delta)."""
         extra = self._delta_keys.get(key) if self._delta_keys else None
@@ -1017,7 +1007,6 @@ class NameIndex:
             sum(plan.weight(k) for k in pending),
             np.asarray([plan.starts[k] for k in plan.pending_whole], dtype=np.int64),
             np.asarray([plan.ends[k] for k in plan.pending_whole], dtype=np.int64),
-            self._slots(),
             limit,
         )
         return positions.tolist(), ranks.tolist()

@@ -793,29 +793,82 @@ def score_names(
 
 
 @njit(cache=True, nogil=True)
-def _member(postings: np.ndarray, start: int, end: int, name: int) -> bool:
-    """Whether ``name`` is in the sorted postings[start:end] (binary search)."""
-    low, high = start, end
+def _radix_sort(values: Array, bits: int) -> Array:
+    """``values`` (non-negative, below ``2**bits``) sorted, 11 bits a pass: a few passes
+    over a short array whose counts stay in the cache, where a comparison sort of the
+    same thousands of numbers takes several times as long."""
+    source = values
+    target = np.empty_like(values)
+    counts = np.empty(2048, np.int64)
+    shift = 0
+    while shift < bits:
+        counts[:] = 0
+        for value in source:
+            counts[(value >> shift) & 2047] += 1
+        total = 0
+        for b in range(2048):
+            count = counts[b]
+            counts[b] = total
+            total += count
+        for value in source:
+            b = (value >> shift) & 2047
+            target[counts[b]] = value
+            counts[b] += 1
+        source, target = target, source
+        shift += 11
+    return source
+
+
+@njit(cache=True, nogil=True)
+def _gallop(postings: Array, low: int, end: int, name: int) -> int:
+    """The first position from ``low`` in the sorted postings[low:end] holding ``name`` or
+    more: steps doubling from ``low``, then a binary search in the last step, so a walk
+    through increasing names costs little more than the gaps between them."""
+    step = 1
+    high = low
+    while high < end and postings[high] < name:
+        low = high + 1
+        high = low + step
+        step *= 2
+    if high > end:
+        high = end
     while low < high:
         middle = (low + high) // 2
         if postings[middle] < name:
             low = middle + 1
         else:
             high = middle
-    return low < end and postings[low] == name
+    return low
 
 
 @njit(cache=True, nogil=True)
-def _slot(slots: Array, ids: Array, p: int, n: int) -> tuple[int, int]:
-    """The compact slot of name ``p`` (a new one, the ``n``-th, on first sight); the slot
-    and the number of slots in use."""
-    s = slots[p] - 1
-    if s < 0:
-        s = n
-        slots[p] = n + 1
-        ids[n] = p
-        n += 1
-    return s, n
+def _kth_largest(values: Array, k: int) -> float:
+    """The ``k``-th largest of ``values`` (``np.partition(values, n - k)[n - k]``), with a
+    heap of ``k`` values instead of a partition of a copy of them all."""
+    heap = values[:k].copy()
+    for i in range(k // 2 - 1, -1, -1):
+        _sift_down(heap, i)
+    for i in range(k, len(values)):
+        if values[i] > heap[0]:
+            heap[0] = values[i]
+            _sift_down(heap, 0)
+    return heap[0]
+
+
+@njit(cache=True, nogil=True)
+def _sift_down(heap: Array, i: int) -> None:
+    n = len(heap)
+    while True:
+        smallest = i
+        left, right = 2 * i + 1, 2 * i + 2
+        if left < n and heap[left] < heap[smallest]:
+            smallest = left
+        if right < n and heap[right] < heap[smallest]:
+            smallest = right
+        if smallest == i:
+            return
+        heap[i], heap[smallest] = heap[smallest], heap[i]
+        i = smallest
 
 
 @njit(cache=True, nogil=True)
@@ -823,7 +876,7 @@ def rank_names(
     postings: Array, norms: Array, query_norm: float,
     read_starts: Array, read_ends: Array, read_weights: Array, read_kinds: Array,
     read_groups: Array, pending_starts: Array, pending_ends: Array, pending_weights: Array,
-    pending_extra: float, whole_starts: Array, whole_ends: Array, slots: Array, limit: int,
+    pending_extra: float, whole_starts: Array, whole_ends: Array, limit: int,
 ) -> tuple[Array, Array]:  # fmt: skip
     """NameIndex.candidates' ranking: positions and ranks of the ``limit`` best names.
 
@@ -833,57 +886,72 @@ def rank_names(
     ``pending_*`` are the tokens' own keys not read and ``whole_*`` the whole-name keys
     not read.
 
-    ``slots`` has one cell per indexed name, zero on entry and on return: it gives each
-    name met a slot in small per-query arrays, so that the sums are made where the cache
-    holds them instead of in arrays as long as the index (the per-name additions are
-    made in the same order as the Python code's, so the sums are the same numbers).
+    Every posting read becomes one number, its name then its key, and the numbers are
+    sorted: each name's keys then come together, in the order they were read, so its
+    sum is made in one place with the additions in the Python code's order (the same
+    numbers), and the names come out in increasing order, which lets the keys not read
+    be checked by walking their sorted postings forward.
     """
-    total = 0
-    for k in range(len(read_starts)):
-        total += read_ends[k] - read_starts[k]
-    ids = np.empty(total, np.int64)
-    shared = np.zeros(total, np.float64)
-    best = np.zeros(total, np.float64)
-    whole = np.zeros(total, np.float64)
-    n = 0
-    k = 0
+    if limit <= 0:
+        return np.empty(0, np.int64), np.empty(0, np.float64)
     n_read = len(read_starts)
-    while k < n_read:
-        kind = read_kinds[k]
-        if kind == 2:
-            for at in range(read_starts[k], read_ends[k]):
-                s, n = _slot(slots, ids, postings[at], n)
-                whole[s] = 1.0
-            k += 1
-        elif kind == 0:
-            w = read_weights[k]
-            for at in range(read_starts[k], read_ends[k]):
-                s, n = _slot(slots, ids, postings[at], n)
-                shared[s] += w
-            k += 1
-        else:
-            end = k
-            while end < n_read and read_kinds[end] == 1 and read_groups[end] == read_groups[k]:
-                end += 1
-            # the best key of the group counts: lighter keys are written first, then heavier
-            for r in range(k, end):
-                w = read_weights[r]
-                for at in range(read_starts[r], read_ends[r]):
-                    s, n = _slot(slots, ids, postings[at], n)
-                    best[s] = w
-            for r in range(k, end):
-                for at in range(read_starts[r], read_ends[r]):
-                    s = slots[postings[at]] - 1
-                    if best[s] != 0.0:
-                        shared[s] += best[s]
-                        best[s] = 0.0
-            k = end
+    key_bits = 1
+    while (1 << key_bits) < n_read:
+        key_bits += 1
+    total = 0
+    for k in range(n_read):
+        total += read_ends[k] - read_starts[k]
+    entries = np.empty(total, np.int64)
+    at = 0
+    highest = 0
+    for k in range(n_read):
+        for j in range(read_starts[k], read_ends[k]):
+            name = np.int64(postings[j])
+            highest = max(highest, name)
+            entries[at] = (name << key_bits) | k
+            at += 1
+    bits = key_bits
+    while (np.int64(1) << (bits - key_bits)) <= highest:
+        bits += 1
+    entries = _radix_sort(entries, bits)
+    key_mask = (np.int64(1) << key_bits) - 1
+    ids = np.empty(total, np.int64)
+    shared_ids = np.empty(total, np.float64)
+    whole_ids = np.empty(total, np.float64)
+    n = 0
+    e = 0
+    while e < total:
+        name = entries[e] >> key_bits
+        shared = 0.0
+        whole = 0.0
+        best = 0.0  # the best key of the current token group of several keys
+        group = -1
+        while e < total and entries[e] >> key_bits == name:
+            k = entries[e] & key_mask
+            kind = read_kinds[k]
+            if group >= 0 and not (kind == 1 and read_groups[k] == group):
+                shared += best
+                group = -1
+            if kind == 2:
+                whole = 1.0
+            elif kind == 0:
+                shared += read_weights[k]
+            else:
+                # lighter keys come first: the last key of the group the name has counts
+                group = read_groups[k]
+                best = read_weights[k]
+            e += 1
+        if group >= 0:
+            shared += best
+        ids[n] = name
+        shared_ids[n] = shared
+        whole_ids[n] = whole
+        n += 1
     ids = ids[:n]
-    shared_ids = shared[:n].copy()
-    whole_ids = whole[:n].copy()
+    shared_ids = shared_ids[:n]
+    whole_ids = whole_ids[:n]
     denominator = np.empty(n, np.float64)
     for e in range(n):
-        slots[ids[e]] = 0
         norm = np.float64(norms[ids[e]])
         denominator[e] = query_norm + (norm if norm > 1e-3 else 1e-3)
     if (len(pending_starts) or len(whole_starts)) and n:
@@ -895,63 +963,31 @@ def rank_names(
                 upper[e] = 2 * (shared_ids[e] + pending_extra) / denominator[e] + 0.5 * (
                     1.0 if len(whole_starts) else whole_ids[e]
                 )
-            cut = np.partition(lower, n - limit)[n - limit]
-            keep = np.flatnonzero(upper >= cut)
+            keep = np.flatnonzero(upper >= _kth_largest(lower, limit))
             ids = ids[keep]
             shared_ids = shared_ids[keep]
             whole_ids = whole_ids[keep]
             denominator = denominator[keep]
             n = len(ids)
-        for e in range(n):
-            slots[ids[e]] = e + 1
-        found = np.zeros(n, np.bool_)
         for r in range(len(pending_starts) + len(whole_starts)):
             is_token = r < len(pending_starts)
             start = pending_starts[r] if is_token else whole_starts[r - len(pending_starts)]
             end = pending_ends[r] if is_token else whole_ends[r - len(pending_starts)]
-            _members_of(postings, start, end, ids, slots, found)
+            at = start
             for e in range(n):
-                if found[e]:
+                at = _gallop(postings, at, end, ids[e])
+                if at < end and postings[at] == ids[e]:
                     if is_token:
                         shared_ids[e] = shared_ids[e] + pending_weights[r]
                     else:
                         whole_ids[e] = 1.0
-                    found[e] = False
-        for e in range(n):
-            slots[ids[e]] = 0
     rank = np.empty(n, np.float64)
     for e in range(n):
         rank[e] = 2 * shared_ids[e] / denominator[e] + (0.5 if whole_ids[e] > 0 else 0.0)
-    if n > limit:
-        cut = np.partition(rank, n - limit)[n - limit]
-        top = np.flatnonzero(rank >= cut)
-    else:
-        top = np.arange(n)
-    # best first, ties by position
-    by_position = top[np.argsort(ids[top], kind="mergesort")]
-    ordered = by_position[np.argsort(-rank[by_position], kind="mergesort")]
-    chosen = ordered[:limit]
+    top = np.flatnonzero(rank >= _kth_largest(rank, limit)) if n > limit else np.arange(n)
+    # best first, ties by position (the names are in increasing order)
+    chosen = top[np.argsort(-rank[top], kind="mergesort")][:limit]
     return ids[chosen], rank[chosen]
-
-
-@njit(cache=True, nogil=True)
-def _members_of(
-    postings: Array, start: int, end: int, ids: Array, slots: Array, found: Array
-) -> None:
-    """Mark ``found[e]`` for each ``ids[e]`` in the sorted postings[start:end] (``slots``
-    holds e + 1 for each of them): a binary search per name when they are few, otherwise
-    one pass over the postings, which reads memory in order and costs less than many
-    searches that each jump about a long list."""
-    length = end - start
-    searches = len(ids) * (np.log2(length + 1) + 1) * 4  # a jump costs several reads
-    if searches < length:
-        for e in range(len(ids)):
-            found[e] = _member(postings, start, end, ids[e])
-        return
-    for at in range(start, end):
-        s = slots[postings[at]] - 1
-        if s >= 0:
-            found[s] = True
 
 
 # --------------------------------------------------------------------------- compilation
