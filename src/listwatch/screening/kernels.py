@@ -907,7 +907,8 @@ def rank_names(
     for k in range(n_read):
         for j in range(read_starts[k], read_ends[k]):
             name = np.int64(postings[j])
-            highest = max(highest, name)
+            if name > highest:
+                highest = name
             entries[at] = (name << key_bits) | k
             at += 1
     bits = key_bits
