@@ -903,7 +903,7 @@ def rank_names(
         total += read_ends[k] - read_starts[k]
     entries = np.empty(total, np.int64)
     at = 0
-    highest = 0
+    highest = np.int64(0)
     for k in range(n_read):
         for j in range(read_starts[k], read_ends[k]):
             name = np.int64(postings[j])
