@@ -104,7 +104,8 @@ def test_compiled_ranking_equals_the_python_ranking(
     budget: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """With the usual budget of postings and with small ones, so that many keys are left
-    unread and the names are looked up in their postings (by search and by scan)."""
+    unread and the names are looked up in their postings; with a long and a short list of
+    candidates asked for."""
     import listwatch.screening.index as index_module
 
     monkeypatch.setattr(index_module, "MAX_POSTINGS", budget)
@@ -114,14 +115,17 @@ def test_compiled_ranking_equals_the_python_ranking(
     queries += [q.replace("a", "e", 1) for q in queries[:40]] + ["Trading", "Oy", "Petrov Ivan"]
     pending = 0
     for text in queries:
-        plan = index._plan(analyze_name(text, "Company"))
+        query = analyze_name(text, "Company")
+        plan = index._plan(query)
         if plan is None:
+            assert index.rank(query, 24) == ([], []), text
             continue
         pending += bool(plan.pending_tokens or plan.pending_whole)
-        compiled = index._rank_compiled(plan, 24)
-        python = index._rank_python(plan, 24)
-        assert compiled[0] == python[0], text
-        assert compiled[1] == pytest.approx(python[1], abs=1e-9), text
+        for limit in (24, 3):
+            compiled = index.rank(query, limit)
+            python = index._rank_python(plan, limit)
+            assert compiled[0] == python[0], text
+            assert compiled[1] == pytest.approx(python[1], abs=1e-9), text
     if budget < 1000:
         assert pending > len(queries) // 2, "the small budget leaves keys unread"
 

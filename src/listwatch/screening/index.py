@@ -824,12 +824,26 @@ class NameIndex:
     def rank(self, query: AnalyzedName, limit: int = 12) -> tuple[list[int], list[float]]:
         """The positions of the names :meth:`candidates` returns, best first, and their
         ranks (compiled; the names of a delta segment take :meth:`_rank_python`)."""
-        plan = self._plan(query)
-        if plan is None:
-            return [], []
         if self._delta_keys:
-            return self._rank_python(plan, limit)
-        return self._rank_compiled(plan, limit)
+            plan = self._plan(query)
+            return ([], []) if plan is None else self._rank_python(plan, limit)
+        from listwatch.screening.kernels import rank_query
+
+        token_groups, whole_groups = blocking_hashes(query)
+        groups = [*token_groups, *whole_groups]
+        positions, ranks = rank_query(
+            self.key_hashes,
+            self.key_offsets,
+            self.postings,
+            self.name_norms,
+            np.fromiter((key for group in groups for key in group), dtype=np.uint64),
+            np.fromiter((n for n, group in enumerate(groups) for _key in group), dtype=np.int64),
+            len(token_groups),
+            max(1, self.size),
+            MAX_POSTINGS,
+            limit,
+        )
+        return positions.tolist(), ranks.tolist()
 
     def _plan(self, query: AnalyzedName) -> _Plan | None:
         """Which postings a query reads, and what it knows of the others (their sizes)."""
@@ -967,50 +981,6 @@ class NameIndex:
         ordered = sorted(zip(ranks, positions, strict=True), key=lambda item: (-item[0], item[1]))
         return [p for _r, p in ordered[:limit]], [r for r, _p in ordered[:limit]]
 
-    def _rank_compiled(self, plan: _Plan, limit: int) -> tuple[list[int], list[float]]:
-        """The ranking of :meth:`rank` by :func:`listwatch.screening.kernels.rank_names`."""
-        from listwatch.screening.kernels import rank_names
-
-        read_starts: list[int] = []
-        read_ends: list[int] = []
-        read_weights: list[float] = []
-        read_kinds: list[int] = []
-        read_groups: list[int] = []
-        for number in sorted(plan.by_group):
-            members = plan.by_group[number]
-            if number >= plan.token_count:
-                kind = 2
-            elif len(members) == 1:
-                kind = 0
-            else:
-                kind = 1
-                members = sorted(members, key=plan.weight)
-            for k in members:
-                read_starts.append(plan.starts[k])
-                read_ends.append(plan.ends[k])
-                read_weights.append(plan.weight(k) if kind != 2 else 0.0)
-                read_kinds.append(kind)
-                read_groups.append(number)
-        pending = plan.pending_tokens
-        positions, ranks = rank_names(
-            self.postings,
-            self.name_norms,
-            plan.query_norm,
-            np.asarray(read_starts, dtype=np.int64),
-            np.asarray(read_ends, dtype=np.int64),
-            np.asarray(read_weights, dtype=np.float64),
-            np.asarray(read_kinds, dtype=np.int8),
-            np.asarray(read_groups, dtype=np.int64),
-            np.asarray([plan.starts[k] for k in pending], dtype=np.int64),
-            np.asarray([plan.ends[k] for k in pending], dtype=np.int64),
-            np.asarray([plan.weight(k) for k in pending], dtype=np.float64),
-            sum(plan.weight(k) for k in pending),
-            np.asarray([plan.starts[k] for k in plan.pending_whole], dtype=np.int64),
-            np.asarray([plan.ends[k] for k in plan.pending_whole], dtype=np.int64),
-            limit,
-        )
-        return positions.tolist(), ranks.tolist()
-
     def _candidates(self, positions: list[int], ranks: list[float]) -> list[Candidate]:
         """Candidates for index positions (the stored strings gathered in one go)."""
         base = len(self.names)
@@ -1050,6 +1020,23 @@ class NameIndex:
                 )
             )
             k += 1
+        return out
+
+    def entities_at(self, positions: list[int], countries: bool = False) -> list[tuple[str, str]]:
+        """The entity id of each indexed name and, with ``countries``, the entity's country
+        ("" when unknown or not asked for): what choosing hits needs, before the names."""
+        base = len(self.names)
+        inside = np.asarray([p for p in positions if p < base], dtype=np.int64)
+        entities = np.asarray(self.name_entity[inside], dtype=np.int64)
+        ids = iter(self.entity_ids.many(entities))
+        found = iter(self.entity_countries.many(entities) if countries else [""] * len(inside))
+        out: list[tuple[str, str]] = []
+        for position in positions:
+            if position >= base:
+                record = self.record(position)
+                out.append((record.entity_id, (record.country or "") if countries else ""))
+            else:
+                out.append((next(ids), next(found)))
         return out
 
     def candidates_at(self, positions: list[int], ranks: list[float]) -> list[Candidate]:

@@ -872,6 +872,105 @@ def _sift_down(heap: Array, i: int) -> None:
 
 
 @njit(cache=True, nogil=True)
+def rank_query(
+    key_hashes: Array, key_offsets: Array, postings: Array, norms: Array, flat: Array,
+    numbers: Array, token_count: int, total: int, max_postings: int, limit: int,
+) -> tuple[Array, Array]:  # fmt: skip
+    """NameIndex.rank from a query's hashed keys (``flat``, with the group of each in
+    ``numbers``: token groups first, then whole-name groups; ``total`` names indexed):
+    NameIndex._plan's choice of the postings to read, then :func:`rank_names`, in one
+    call."""
+    n_keys = len(flat)
+    if n_keys == 0:
+        return np.empty(0, np.int64), np.empty(0, np.float64)
+    position = np.searchsorted(key_hashes, flat)
+    starts = np.zeros(n_keys, np.int64)
+    ends = np.zeros(n_keys, np.int64)
+    sizes = np.zeros(n_keys, np.int64)
+    for k in range(n_keys):
+        p = position[k]
+        if p < len(key_hashes) and key_hashes[p] == flat[k]:
+            starts[k] = key_offsets[p]
+            ends[k] = key_offsets[p + 1]
+            sizes[k] = ends[k] - starts[k]
+    # the norm of the query: the rarity of its tokens' own keys (the first of each group)
+    query_norm = 0.0
+    for k in range(n_keys):
+        if numbers[k] < token_count and (k == 0 or numbers[k - 1] != numbers[k]):
+            query_norm += math.log1p(total / max(1, sizes[k]))
+    present = np.flatnonzero(sizes > 0)
+    if len(present) == 0:
+        return np.empty(0, np.int64), np.empty(0, np.float64)
+    present = present[np.argsort(sizes[present], kind="mergesort")]
+    weights = np.empty(n_keys, np.float64)
+    for k in range(n_keys):
+        weights[k] = math.log(1 + total / sizes[k]) if sizes[k] else 0.0
+    n_groups = numbers[-1] + 1
+    read = np.zeros(n_keys, np.bool_)
+    group_read = np.zeros(n_groups, np.bool_)
+    budget = 0
+    n_read = 0
+    for k in present:
+        if n_read and budget + sizes[k] > max_postings:
+            continue
+        read[k] = True
+        group_read[numbers[k]] = True
+        budget += sizes[k]
+        n_read += 1
+    # the keys read, group by group; in a token group of several keys, lighter keys first
+    order = np.empty(n_read, np.int64)
+    filled = 0
+    for g in range(n_groups):
+        first = filled
+        for k in present:
+            if read[k] and numbers[k] == g:
+                order[filled] = k
+                filled += 1
+        if g < token_count and filled - first > 1:
+            members = order[first:filled]
+            order[first:filled] = members[np.argsort(weights[members], kind="mergesort")]
+    read_starts = np.empty(n_read, np.int64)
+    read_ends = np.empty(n_read, np.int64)
+    read_weights = np.empty(n_read, np.float64)
+    read_kinds = np.empty(n_read, np.int8)
+    read_groups = np.empty(n_read, np.int64)
+    for r in range(n_read):
+        k = order[r]
+        g = numbers[k]
+        read_starts[r], read_ends[r], read_groups[r] = starts[k], ends[k], g
+        if g >= token_count:
+            read_kinds[r], read_weights[r] = 2, 0.0
+        else:
+            alone = (r == 0 or numbers[order[r - 1]] != g) and (
+                r == n_read - 1 or numbers[order[r + 1]] != g
+            )
+            read_kinds[r], read_weights[r] = (0 if alone else 1), weights[k]
+    # common keys not read: each unread token's own key, and the whole-name keys not read
+    pending = np.empty(n_keys, np.int64)
+    n_pending = 0
+    pending_extra = 0.0
+    for k in range(n_keys):
+        g = numbers[k]
+        own_key = g < token_count and (k == 0 or numbers[k - 1] != g)
+        if own_key and not group_read[g] and sizes[k] > 0:
+            pending[n_pending] = k
+            n_pending += 1
+            pending_extra += weights[k]
+    whole = np.empty(n_keys, np.int64)
+    n_whole = 0
+    for k in present:
+        if numbers[k] >= token_count and not group_read[numbers[k]]:
+            whole[n_whole] = k
+            n_whole += 1
+    pending, whole = pending[:n_pending], whole[:n_whole]
+    return rank_names(
+        postings, norms, query_norm, read_starts, read_ends, read_weights, read_kinds,
+        read_groups, starts[pending], ends[pending], weights[pending], pending_extra,
+        starts[whole], ends[whole], limit,
+    )  # fmt: skip
+
+
+@njit(cache=True, nogil=True)
 def rank_names(
     postings: Array, norms: Array, query_norm: float,
     read_starts: Array, read_ends: Array, read_weights: Array, read_kinds: Array,

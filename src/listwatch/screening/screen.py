@@ -157,7 +157,7 @@ class Screener:
                         identifier=parsed.to_dict(),
                     )
         if name:
-            for hit in self._name_hits(name, query, threshold):
+            for hit in self._name_hits(name, query, threshold, query.limit, set(hits)):
                 if hit.entity_id not in hits:
                     hits[hit.entity_id] = hit
         ordered = sorted(
@@ -165,14 +165,21 @@ class Screener:
         )
         return ordered[: query.limit]
 
-    def _name_hits(self, name: str, query: Query, threshold: float) -> list[Hit]:
+    def _name_hits(
+        self, name: str, query: Query, threshold: float, limit: int, exclude: set[str]
+    ) -> list[Hit]:
+        """Name hits above the threshold: all of them, or (compiled) at least the ``limit``
+        best of the entities not in ``exclude``."""
         if self.compiled:
-            return self._name_hits_compiled(name, query, threshold)
+            return self._name_hits_compiled(name, query, threshold, limit, exclude)
         return self._name_hits_python(name, query, threshold)
 
-    def _name_hits_compiled(self, name: str, query: Query, threshold: float) -> list[Hit]:
-        """What :meth:`_name_hits_python` finds, with candidates ranked and scored by the
-        compiled kernels; only the names that reach the threshold are read from the index."""
+    def _name_hits_compiled(
+        self, name: str, query: Query, threshold: float, limit: int, exclude: set[str]
+    ) -> list[Hit]:
+        """The ``limit`` best of what :meth:`_name_hits_python` finds (leaving out the
+        entities in ``exclude``), with candidates ranked and scored by the compiled kernels;
+        only the names of the hits returned are read from the index."""
         schema = query.schema or "any"
         analyzed = analyze_name(name, schema if schema != "any" else "Company")
         wanted = schema_group(schema)
@@ -225,22 +232,33 @@ class Screener:
                 if positions[n] >= base:
                     candidate_name = index.analysis(positions[n], *self._name_of(positions[n]))
                     scores[n] = score_analyzed(query_name, candidate_name, effective[n])
-        # Only names that may reach the threshold (with the country's nudge) are read.
+        # Only names that may reach the threshold (with the country's nudge) are read: first
+        # their entities, to keep the best name of each of the best entities, then those.
         reach = threshold - (COUNTRY_BONUS if country else 0.0)
         near = [n for n in kept if scores[n] >= reach]
         if not near:
             return []
-        candidates = index.candidates_at([positions[n] for n in near], [ranks[n] for n in near])
-        best: dict[str, Hit] = {}
-        for n, candidate in zip(near, candidates, strict=True):
+        best: dict[str, tuple[float, int]] = {}
+        entities = index.entities_at([positions[n] for n in near], countries=country is not None)
+        for n, (entity_id, entity_country) in zip(near, entities, strict=True):
             score = scores[n]
-            if country and candidate.country and candidate.country.lower() == country:
+            if country and entity_country.lower() == country:
                 score = min(1.0, score + COUNTRY_BONUS)
             if score < threshold:
                 continue
+            target = self.canonical.get(entity_id, entity_id)
+            current = best.get(target)
+            if target not in exclude and (current is None or score > current[0]):
+                best[target] = (score, n)
+        chosen = sorted(best.items(), key=lambda item: (-item[1][0], item[0]))[:limit]
+        candidates = index.candidates_at(
+            [positions[n] for _t, (_s, n) in chosen], [ranks[n] for _t, (_s, n) in chosen]
+        )
+        hits: dict[str, Hit] = {}
+        for (_target, (score, n)), candidate in zip(chosen, candidates, strict=True):
             query_name = as_person if groups[n] == "person" and as_person is not None else analyzed
-            self._keep_best(best, candidate, score, query_name, groups[n])
-        return list(best.values())
+            self._keep_best(hits, candidate, score, query_name, groups[n])
+        return list(hits.values())
 
     def _keep_best(
         self,
