@@ -910,21 +910,21 @@ def rank_query(
     group_read = np.zeros(n_groups, np.bool_)
     budget = 0
     n_read = 0
-    for k in present:
-        if n_read and budget + sizes[k] > max_postings:
+    for key in present:
+        if n_read and budget + sizes[key] > max_postings:
             continue
-        read[k] = True
-        group_read[numbers[k]] = True
-        budget += sizes[k]
+        read[key] = True
+        group_read[numbers[key]] = True
+        budget += sizes[key]
         n_read += 1
     # the keys read, group by group; in a token group of several keys, lighter keys first
     order = np.empty(n_read, np.int64)
     filled = 0
     for g in range(n_groups):
         first = filled
-        for k in present:
-            if read[k] and numbers[k] == g:
-                order[filled] = k
+        for key in present:
+            if read[key] and numbers[key] == g:
+                order[filled] = key
                 filled += 1
         if g < token_count and filled - first > 1:
             members = order[first:filled]
@@ -958,9 +958,9 @@ def rank_query(
             pending_extra += weights[k]
     whole = np.empty(n_keys, np.int64)
     n_whole = 0
-    for k in present:
-        if numbers[k] >= token_count and not group_read[numbers[k]]:
-            whole[n_whole] = k
+    for key in present:
+        if numbers[key] >= token_count and not group_read[numbers[key]]:
+            whole[n_whole] = key
             n_whole += 1
     pending, whole = pending[:n_pending], whole[:n_whole]
     return rank_names(
