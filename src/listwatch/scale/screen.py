@@ -367,7 +367,7 @@ def _match_partition(
     package: Any, job: RowJob, part: Iterable[tuple[int, dict[str, str]]]
 ) -> Iterator[tuple[int, dict[str, str], list[dict[str, Any]], str]]:
     """(row number, row, hits without status, error) for each row of a partition."""
-    from listwatch.screening.batch import row_query
+    from listwatch.screening.batch import hit_records, row_query
     from listwatch.screening.identifiers import IdentifierError
 
     screener = _screener(package)
@@ -384,11 +384,8 @@ def _match_partition(
                 hits = screener.match(query)
             except IdentifierError as exc:
                 error = f"line {line}: {exc}"
-        slim = []
-        for hit in hits:
-            full = hit.to_dict()
-            slim.append({key: full[key] for key in ("entity", "score", "match", "matched_name")})
-            slim[-1]["explanation"] = full["explanation"]
+        keep = ("entity", "score", "match", "matched_name", "explanation")
+        slim = [{key: full[key] for key in keep} for full in hit_records(hits)]
         yield number, row, slim, error
 
 

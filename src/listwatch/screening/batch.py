@@ -26,7 +26,7 @@ from typing import IO, TYPE_CHECKING, Any
 from listwatch.registry.db import RegistryError
 
 if TYPE_CHECKING:
-    from listwatch.screening.screen import Query
+    from listwatch.screening.screen import Hit, Query
 
 # FollowTheMoney schemata that carry names a screener compares.
 SCHEMATA = frozenset(
@@ -410,9 +410,14 @@ def _screen_row(row: dict[str, str], line: int) -> dict[str, Any]:
                 )
     for hit in hits:
         hit.name, hit.schema, hit.country, hit.statuses, hit.obligations = cache[hit.entity_id]
-    # The output explains each row's best hit; the others are listed by id and score.
-    out["hits"] = [h.to_dict(explain=i == 0) for i, h in enumerate(hits)]
+    out["hits"] = hit_records(hits)
     return out
+
+
+def hit_records(hits: list[Hit]) -> list[dict[str, Any]]:
+    """The hits of a batch row as its output uses them: each row's best hit with its
+    explanation, the others by id and score (no comparison parts: the output has none)."""
+    return [h.to_dict(explain=i == 0, comparison=False) for i, h in enumerate(hits)]
 
 
 def row_query(row: Row, schema: str, threshold: float | None, limit: int) -> Query:

@@ -94,10 +94,11 @@ class Hit:
         """Lists the entity is on (listed or listed but suspended) as of the query date."""
         return [s["list"] for s in self.statuses if s["status"] in ("listed", "listed_suspended")]
 
-    def to_dict(self, explain: bool = True) -> dict[str, Any]:
+    def to_dict(self, explain: bool = True, comparison: bool = True) -> dict[str, Any]:
         """JSON-ready form; without ``explain``, the explanation and comparison are left
-        empty (a batch writes the explanation of each row's best hit only)."""
-        comparison = self.explained() if explain else None
+        empty (a batch writes the explanation of each row's best hit only), and without
+        ``comparison`` the comparison's parts are (a batch writes the explanation alone)."""
+        compared = self.explained() if explain else None
         return {
             "entity": {
                 "id": self.entity_id,
@@ -111,7 +112,7 @@ class Hit:
             "matched_kind": self.matched_kind,
             "identifier": self.identifier,
             "explanation": self.explanation() if explain else "",
-            "comparison": comparison.to_dict() if comparison else None,
+            "comparison": compared.to_dict() if compared and comparison else None,
             "statuses": self.statuses,
             "obligations": self.obligations,
         }
