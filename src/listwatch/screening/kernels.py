@@ -599,16 +599,37 @@ def _align(
 
 
 @njit(cache=True, nogil=True)
+def _query_parts(
+    q_blob: Array, q_starts: Array, q_ends: Array, q_kinds: Array, q_weights: Array
+) -> tuple[Array, Array, float, Array, Array, Array]:
+    """What :func:`_features` needs of the query alone (worked out once per query): its
+    legal-form and identifying tokens, summed weight, the identifying tokens (or all)
+    sorted, and those run together with and without spaces."""
+    q_legal = q_kinds == _KIND_LEGAL
+    q_core = (q_kinds == _KIND_WORD) | (q_kinds == _KIND_NUMBER)
+    total_q = 0.0
+    for t in range(len(q_starts)):
+        total_q += q_weights[t]
+    q_pick = q_core if q_core.sum() else np.ones(len(q_starts), np.bool_)
+    q_sorted = _sorted_tokens(q_blob, q_starts, q_ends, q_pick)
+    q_text = _joined(q_blob, q_starts, q_ends, q_sorted, True)
+    q_compact = _joined(q_blob, q_starts, q_ends, np.flatnonzero(q_pick), False)
+    return q_legal, q_core, total_q, q_sorted, q_text, q_compact
+
+
+@njit(cache=True, nogil=True)
 def _features(
     q_blob: Array, q_starts: Array, q_ends: Array, q_kinds: Array, q_weights: Array,
     q_native: bool, q_phon: Array, q_pstarts: Array, q_pends: Array,
+    q_parts: tuple[Array, Array, float, Array, Array, Array],
     c_blob: Array, c_starts: Array, c_ends: Array, c_kinds: Array, c_weights: Array,
     c_native: bool, c_phon: Array, c_pstarts: Array, c_pends: Array,
     person: bool, loose: Loose,
 ) -> Array:  # fmt: skip
-    """compare._feature_values: the features in the order of compare.FEATURES."""
+    """compare._feature_values: the features in the order of compare.FEATURES
+    (``q_parts``: :func:`_query_parts` of the query)."""
     nq, nc = len(q_starts), len(c_starts)
-    q_legal = q_kinds == _KIND_LEGAL
+    q_legal, q_core, total_q, q_sorted, q_text, q_compact = q_parts
     c_legal = c_kinds == _KIND_LEGAL
     pi, pj, psim, phow, used_q, used_c = _align(
         q_blob, q_starts, q_ends, q_legal, q_phon, q_pstarts, q_pends,
@@ -628,9 +649,6 @@ def _features(
                 sim_c[j + 1] = max(sim_c[j + 1], sim)
             if i + 1 < nq and used_q[i + 1]:
                 sim_q[i + 1] = max(sim_q[i + 1], sim)
-    total_q = 0.0
-    for t in range(nq):
-        total_q += q_weights[t]
     total_c = 0.0
     for t in range(nc):
         total_c += c_weights[t]
@@ -644,7 +662,6 @@ def _features(
         for t in range(nc):
             cov_c += c_weights[t] * sim_c[t]
         cov_c = cov_c / total_c
-    q_core = (q_kinds == _KIND_WORD) | (q_kinds == _KIND_NUMBER)
     c_core = (c_kinds == _KIND_WORD) | (c_kinds == _KIND_NUMBER)
     n_q = n_c = 0
     for t in range(nq):
@@ -676,9 +693,7 @@ def _features(
     core_count_q = int(q_core.sum())
     core_count_c = int(c_core.sum())
     # "core or tokens": the identifying tokens, or all tokens when none identify
-    q_pick = q_core if core_count_q else np.ones(nq, np.bool_)
     c_pick = c_core if core_count_c else np.ones(nc, np.bool_)
-    q_sorted = _sorted_tokens(q_blob, q_starts, q_ends, q_pick)
     c_sorted = _sorted_tokens(c_blob, c_starts, c_ends, c_pick)
     same_core = len(q_sorted) == len(c_sorted)
     if same_core:
@@ -687,10 +702,8 @@ def _features(
             if not _equal(q_blob, q_starts[a], q_ends[a], c_blob, c_starts[b], c_ends[b]):
                 same_core = False
                 break
-    q_text = _joined(q_blob, q_starts, q_ends, q_sorted, True)
     c_text = _joined(c_blob, c_starts, c_ends, c_sorted, True)
     sorted_ratio = ratio(q_text, 0, len(q_text), c_text, 0, len(c_text))
-    q_compact = _joined(q_blob, q_starts, q_ends, np.flatnonzero(q_pick), False)
     c_compact = _joined(c_blob, c_starts, c_ends, np.flatnonzero(c_pick), False)
     compact_ratio = ratio(q_compact, 0, len(q_compact), c_compact, 0, len(c_compact))
     initialism = _initialism(
@@ -750,6 +763,7 @@ def score_names(
     q_native, q_kinds = _parse_shape(q_shape, 0, len(q_shape))
     q_pstarts, q_pends = _split(q_phon, 0, len(q_phon))
     nq = len(q_starts)
+    q_parts = _query_parts(q_form, q_starts, q_ends, q_kinds, q_weights)
     scores = np.zeros(len(positions), np.float64)
     same = np.zeros(len(positions), np.int8)
     for n in range(len(positions)):
@@ -782,7 +796,7 @@ def score_names(
         group = groups[n]
         values = _features(
             q_form, q_starts, q_ends, q_kinds, q_weights, q_native, q_phon, q_pstarts, q_pends,
-            forms, c_starts, c_ends, c_kinds, c_weights, c_native, phonetics, c_pstarts,
+            q_parts, forms, c_starts, c_ends, c_kinds, c_weights, c_native, phonetics, c_pstarts,
             c_pends, group == 0, loose,
         )  # fmt: skip
         total = 0.0
