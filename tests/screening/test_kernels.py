@@ -172,7 +172,10 @@ def test_radix_sort_and_kth_largest_agree_with_numpy() -> None:
     rng = np.random.default_rng(3)
     for size, bits in ((1, 1), (7, 5), (5_000, 26), (30_000, 40)):
         values = rng.integers(0, 2**bits, size).astype(np.int64)
-        assert (_radix_sort(values.copy(), bits) == np.sort(values)).all()
+        assert (_radix_sort(values.copy(), 0, bits) == np.sort(values)).all()
+        # sorted by the high bits only, the values equal there keep their order
+        by_high = _radix_sort(values.copy(), bits // 2, bits)
+        assert (by_high == values[np.argsort(values >> (bits // 2), kind="stable")]).all()
         ranks = rng.integers(0, 6, size) / 4.0  # many ties, as ranks have
         for k in {1, min(size, 24), size}:
             assert _kth_largest(ranks, k) == np.partition(ranks, size - k)[size - k]

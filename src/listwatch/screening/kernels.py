@@ -807,15 +807,16 @@ def score_names(
 
 
 @njit(cache=True, nogil=True)
-def _radix_sort(values: Array, bits: int) -> Array:
-    """``values`` (non-negative, below ``2**bits``) sorted, 11 bits a pass: a few passes
-    over a short array whose counts stay in the cache, where a comparison sort of the
-    same thousands of numbers takes several times as long."""
+def _radix_sort(values: Array, low: int, high: int) -> Array:
+    """``values`` (non-negative, below ``2**high``) sorted by their bits from ``low`` up,
+    keeping the order of values equal there, 11 bits a pass: a few passes over a short
+    array whose counts stay in the cache, where a comparison sort of the same thousands
+    of numbers takes several times as long."""
     source = values
     target = np.empty_like(values)
     counts = np.empty(2048, np.int64)
-    shift = 0
-    while shift < bits:
+    shift = low
+    while shift < high:
         counts[:] = 0
         for value in source:
             counts[(value >> shift) & 2047] += 1
@@ -1027,7 +1028,8 @@ def rank_names(
     bits = key_bits
     while (np.int64(1) << (bits - key_bits)) <= highest:
         bits += 1
-    entries = _radix_sort(entries, bits)
+    # by name only: the keys of a name stay in the order they were read
+    entries = _radix_sort(entries, key_bits, bits)
     key_mask = (np.int64(1) << key_bits) - 1
     ids = np.empty(total, np.int64)
     shared_ids = np.empty(total, np.float64)
