@@ -169,8 +169,8 @@ class Screener:
     def _name_hits(
         self, name: str, query: Query, threshold: float, limit: int, exclude: set[str]
     ) -> list[Hit]:
-        """Name hits above the threshold: all of them, or (compiled) at least the ``limit``
-        best of the entities not in ``exclude``."""
+        """Name hits above the threshold: all of them (Python), or the ``limit`` best of
+        the entities not in ``exclude`` (compiled); :meth:`match` keeps the same either way."""
         if self.compiled:
             return self._name_hits_compiled(name, query, threshold, limit, exclude)
         return self._name_hits_python(name, query, threshold)
