@@ -179,3 +179,40 @@ def test_radix_sort_and_kth_largest_agree_with_numpy() -> None:
         ranks = rng.integers(0, 6, size) / 4.0  # many ties, as ranks have
         for k in {1, min(size, 24), size}:
             assert _kth_largest(ranks, k) == np.partition(ranks, size - k)[size - k]
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_string_measures_equal_rapidfuzz_on_short_and_long_strings(seed: int) -> None:
+    """The bit-parallel measures (one word up to 64 bytes) and their general paths give
+    rapidfuzz's numbers exactly, and leave their scratch table zero; the skeleton is
+    compared without being built as :func:`_skeleton` builds it."""
+    import numpy as np
+    from rapidfuzz.distance import Indel, JaroWinkler, Levenshtein
+
+    from listwatch.screening.kernels import (
+        _same_skeleton,
+        _skeleton,
+        _skeleton_size,
+        indel_similarity,
+        jaro_winkler,
+        levenshtein,
+    )
+
+    rng = random.Random(seed)
+    peq = np.zeros(256, np.uint64)
+    sizes = [0, 1, 2, 3, 5, 8, 13, 30, 63, 64, 65, 70, 130]
+    for _ in range(1500):
+        alphabet = "abcdeyou"[: rng.randint(2, 8)]
+        a = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, rng.choice(sizes))))
+        b = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, rng.choice(sizes))))
+        # the strings sit inside larger buffers, as tokens do in a name
+        left = np.frombuffer(("xx" + a).encode(), np.uint8)
+        right = np.frombuffer(("y" + b + "z").encode(), np.uint8)
+        ranges = (left, 2, 2 + len(a), right, 1, 1 + len(b))
+        assert levenshtein(*ranges, peq) == Levenshtein.distance(a, b), (a, b)
+        assert indel_similarity(*ranges, peq) == Indel.normalized_similarity(a, b), (a, b)
+        assert jaro_winkler(*ranges) == JaroWinkler.similarity(a, b), (a, b)
+        assert not peq.any()
+        bones_a, bones_b = _skeleton(left, 2, 2 + len(a)), _skeleton(right, 1, 1 + len(b))
+        assert _skeleton_size(left, 2, 2 + len(a)) == len(bones_a)
+        assert _same_skeleton(*ranges) == (bytes(bones_a) == bytes(bones_b)), (a, b)

@@ -11,7 +11,10 @@ separated by one space, empty where a token has none).
 
 String measures are those of rapidfuzz, re-implemented: normalised Levenshtein similarity,
 Jaro-Winkler (prefix weight 0.1) and the Indel ratio behind ``fuzz.ratio`` and
-``fuzz.token_sort_ratio``.
+``fuzz.token_sort_ratio``. Where one side fits in a 64-bit word (every token, most whole
+names) they run bit-parallel, with no scratch memory allocated per pair: edit distance as
+Hyyrö computes it, the longest common subsequence as Allison and Dix do, Jaro's matched
+characters as bits of a word.
 """
 
 from __future__ import annotations
@@ -107,6 +110,40 @@ def _skeleton(a: np.ndarray, a0: int, a1: int) -> np.ndarray:
 
 
 @njit(cache=True, nogil=True)
+def _skeleton_step(a: np.ndarray, k: int, a1: int, last: int) -> int:
+    """The position of the next byte of the skeleton of a[k:a1] after the byte ``last``
+    (:func:`_skeleton` without building it), or ``a1`` when there is none."""
+    while k < a1 and (_is_vowel(a[k]) or a[k] == last):
+        k += 1
+    return k
+
+
+@njit(cache=True, nogil=True)
+def _skeleton_size(a: np.ndarray, a0: int, a1: int) -> int:
+    size = 0
+    last = -1
+    k = _skeleton_step(a, a0, a1, last)
+    while k < a1:
+        size += 1
+        last = a[k]
+        k = _skeleton_step(a, k + 1, a1, last)
+    return size
+
+
+@njit(cache=True, nogil=True)
+def _same_skeleton(a: np.ndarray, a0: int, a1: int, b: np.ndarray, b0: int, b1: int) -> bool:
+    """Whether the skeletons of a[a0:a1] and b[b0:b1] are the same."""
+    i = _skeleton_step(a, a0, a1, -1)
+    j = _skeleton_step(b, b0, b1, -1)
+    while i < a1 and j < b1:
+        if a[i] != b[j]:
+            return False
+        i = _skeleton_step(a, i + 1, a1, a[i])
+        j = _skeleton_step(b, j + 1, b1, b[j])
+    return i >= a1 and j >= b1
+
+
+@njit(cache=True, nogil=True)
 def _replace(text: np.ndarray, source: np.ndarray, target: np.ndarray) -> np.ndarray:
     """str.replace on bytes (left to right, matches do not overlap)."""
     n, m = len(text), len(source)
@@ -152,13 +189,52 @@ def _loose_skeleton(
 
 
 @njit(cache=True, nogil=True)
-def levenshtein(a: np.ndarray, a0: int, a1: int, b: np.ndarray, b0: int, b1: int) -> int:
-    """Edit distance (insertions, deletions, substitutions all cost 1)."""
+def _pattern_bits(a: Array, a0: int, a1: int, peq: Array) -> None:
+    """Set, in ``peq`` (one word per byte value, all zero), the positions of each byte of
+    a[a0:a1] (at most 64 bytes); :func:`_clear_bits` puts ``peq`` back to zero."""
+    for i in range(a1 - a0):
+        peq[a[a0 + i]] |= np.uint64(1) << np.uint64(i)
+
+
+@njit(cache=True, nogil=True)
+def _clear_bits(a: Array, a0: int, a1: int, peq: Array) -> None:
+    for i in range(a0, a1):
+        peq[a[i]] = 0
+
+
+@njit(cache=True, nogil=True)
+def levenshtein(
+    a: np.ndarray, a0: int, a1: int, b: np.ndarray, b0: int, b1: int, peq: Array
+) -> int:
+    """Edit distance (insertions, deletions, substitutions all cost 1). Bit-parallel
+    (Hyyrö) when one side fits in 64 bits, which tokens do; a row of the table otherwise.
+    ``peq``: 256 zero words of scratch, left zero."""
     la, lb = a1 - a0, b1 - b0
+    if la > lb:
+        a, a0, a1, b, b0, b1, la, lb = b, b0, b1, a, a0, a1, lb, la
     if la == 0:
         return lb
-    if lb == 0:
-        return la
+    if la <= 64:
+        _pattern_bits(a, a0, a1, peq)
+        one = np.uint64(1)
+        positive = ~np.uint64(0)
+        negative = np.uint64(0)
+        last = one << np.uint64(la - 1)
+        distance = la
+        for j in range(b0, b1):
+            x = peq[b[j]] | negative
+            d0 = (((x & positive) + positive) ^ positive) | x
+            hp = negative | ~(d0 | positive)
+            hn = positive & d0
+            if hp & last:
+                distance += 1
+            elif hn & last:
+                distance -= 1
+            x = (hp << one) | one
+            negative = x & d0
+            positive = (hn << one) | ~(x | d0)
+        _clear_bits(a, a0, a1, peq)
+        return distance
     row = np.arange(lb + 1)
     for i in range(1, la + 1):
         previous = row[0]
@@ -179,22 +255,36 @@ def levenshtein(a: np.ndarray, a0: int, a1: int, b: np.ndarray, b0: int, b1: int
 
 @njit(cache=True, nogil=True)
 def levenshtein_similarity(
-    a: np.ndarray, a0: int, a1: int, b: np.ndarray, b0: int, b1: int
+    a: np.ndarray, a0: int, a1: int, b: np.ndarray, b0: int, b1: int, peq: Array
 ) -> float:
     """``rapidfuzz.distance.Levenshtein.normalized_similarity``."""
     maximum = max(a1 - a0, b1 - b0)
     if maximum == 0:
         return 1.0
-    return 1.0 - levenshtein(a, a0, a1, b, b0, b1) / maximum
+    return 1.0 - levenshtein(a, a0, a1, b, b0, b1, peq) / maximum
 
 
 @njit(cache=True, nogil=True)
-def indel_similarity(a: np.ndarray, a0: int, a1: int, b: np.ndarray, b0: int, b1: int) -> float:
-    """``rapidfuzz.distance.Indel.normalized_similarity`` (``fuzz.ratio`` / 100)."""
+def _common_subsequence(a: Array, a0: int, a1: int, b: Array, b0: int, b1: int, peq: Array) -> int:
+    """Length of the longest common subsequence; bit-parallel (Allison-Dix) when one side
+    fits in 64 bits."""
     la, lb = a1 - a0, b1 - b0
-    maximum = la + lb
-    if maximum == 0:
-        return 1.0
+    if la > lb:
+        a, a0, a1, b, b0, b1, la, lb = b, b0, b1, a, a0, a1, lb, la
+    if la == 0:
+        return 0
+    if la <= 64:
+        _pattern_bits(a, a0, a1, peq)
+        unmatched = ~np.uint64(0)
+        for j in range(b0, b1):
+            matches = unmatched & peq[b[j]]
+            unmatched = (unmatched + matches) | (unmatched - matches)
+        _clear_bits(a, a0, a1, peq)
+        common = 0
+        for i in range(la):
+            if not (unmatched >> np.uint64(i)) & np.uint64(1):
+                common += 1
+        return common
     row = np.zeros(lb + 1, np.int64)
     for i in range(la):
         ca = a[a0 + i]
@@ -206,14 +296,25 @@ def indel_similarity(a: np.ndarray, a0: int, a1: int, b: np.ndarray, b0: int, b1
             elif row[j] > above:
                 row[j + 1] = row[j]
             diagonal = above
-    distance = maximum - 2 * row[lb]
+    return int(row[lb])
+
+
+@njit(cache=True, nogil=True)
+def indel_similarity(
+    a: np.ndarray, a0: int, a1: int, b: np.ndarray, b0: int, b1: int, peq: Array
+) -> float:
+    """``rapidfuzz.distance.Indel.normalized_similarity`` (``fuzz.ratio`` / 100)."""
+    maximum = (a1 - a0) + (b1 - b0)
+    if maximum == 0:
+        return 1.0
+    distance = maximum - 2 * _common_subsequence(a, a0, a1, b, b0, b1, peq)
     return 1.0 - distance / maximum
 
 
 @njit(cache=True, nogil=True)
-def ratio(a: np.ndarray, a0: int, a1: int, b: np.ndarray, b0: int, b1: int) -> float:
+def ratio(a: np.ndarray, a0: int, a1: int, b: np.ndarray, b0: int, b1: int, peq: Array) -> float:
     """``fuzz.ratio(a, b) / 100``."""
-    return (100.0 * indel_similarity(a, a0, a1, b, b0, b1)) / 100.0
+    return (100.0 * indel_similarity(a, a0, a1, b, b0, b1, peq)) / 100.0
 
 
 @njit(cache=True, nogil=True)
@@ -250,16 +351,22 @@ def _jaro(a: np.ndarray, a0: int, a1: int, b: np.ndarray, b0: int, b1: int) -> f
         bound = pattern_len // 2 - 1
         if pattern_len > text_len + bound:
             s1_end = a0 + text_len + bound
-    s1_flags = np.zeros(pattern_len, np.bool_)
-    s2_flags = np.zeros(text_len, np.bool_)
+    if pattern_len > 64 or text_len > 64:
+        return _jaro_long(a, a0, b, b0, pattern_len, text_len, s1_end - a0, s2_end - b0, bound)
+    # the flags of matched characters, as the bits of one word each
+    one = np.uint64(1)
+    s1_flags = np.uint64(0)
+    s2_flags = np.uint64(0)
     common = 0
     for i in range(s1_end - a0):
         low = max(0, i - bound)
         high = min(i + bound, text_len - 1, s2_end - b0 - 1)
+        ca = a[a0 + i]
         for j in range(low, high + 1):
-            if not s2_flags[j] and b[b0 + j] == a[a0 + i]:
-                s1_flags[i] = True
-                s2_flags[j] = True
+            bit = one << np.uint64(j)
+            if not (s2_flags & bit) and b[b0 + j] == ca:
+                s1_flags |= one << np.uint64(i)
+                s2_flags |= bit
                 common += 1
                 break
     if common == 0:
@@ -267,21 +374,70 @@ def _jaro(a: np.ndarray, a0: int, a1: int, b: np.ndarray, b0: int, b1: int) -> f
     k = 0
     transpositions = 0
     for i in range(pattern_len):
-        if s1_flags[i]:
+        if (s1_flags >> np.uint64(i)) & one:
             j = k
             while j < text_len:
-                if s2_flags[j]:
+                if (s2_flags >> np.uint64(j)) & one:
                     k = j + 1
                     break
                 j += 1
             if a[a0 + i] != b[b0 + j]:
                 transpositions += 1
-    transpositions //= 2
+    return _jaro_value(common, transpositions // 2, pattern_len, text_len)
+
+
+@njit(cache=True, nogil=True)
+def _jaro_long(
+    a: Array, a0: int, b: Array, b0: int, pattern_len: int, text_len: int, s1_size: int,
+    s2_size: int, bound: int,
+) -> float:  # fmt: skip
+    """:func:`_jaro` for strings longer than 64 bytes: the flags in arrays of words."""
+    s1_flags = np.zeros((pattern_len + 63) >> 6, np.uint64)
+    s2_flags = np.zeros((text_len + 63) >> 6, np.uint64)
+    common = 0
+    for i in range(s1_size):
+        low = max(0, i - bound)
+        high = min(i + bound, text_len - 1, s2_size - 1)
+        for j in range(low, high + 1):
+            if not _bit(s2_flags, j) and b[b0 + j] == a[a0 + i]:
+                _set_bit(s1_flags, i)
+                _set_bit(s2_flags, j)
+                common += 1
+                break
+    if common == 0:
+        return 0.0
+    k = 0
+    transpositions = 0
+    for i in range(pattern_len):
+        if _bit(s1_flags, i):
+            j = k
+            while j < text_len:
+                if _bit(s2_flags, j):
+                    k = j + 1
+                    break
+                j += 1
+            if a[a0 + i] != b[b0 + j]:
+                transpositions += 1
+    return _jaro_value(common, transpositions // 2, pattern_len, text_len)
+
+
+@njit(cache=True, nogil=True)
+def _jaro_value(common: int, transpositions: int, pattern_len: int, text_len: int) -> float:
     sim = 0.0
     sim += common / pattern_len
     sim += common / text_len
     sim += (common - transpositions) / common
     return sim / 3.0
+
+
+@njit(cache=True, nogil=True)
+def _bit(words: Array, k: int) -> bool:
+    return bool((words[k >> 6] >> np.uint64(k & 63)) & np.uint64(1))
+
+
+@njit(cache=True, nogil=True)
+def _set_bit(words: Array, k: int) -> None:
+    words[k >> 6] |= np.uint64(1) << np.uint64(k & 63)
 
 
 # --------------------------------------------------------------------------- tokens
@@ -291,9 +447,10 @@ def _jaro(a: np.ndarray, a0: int, a1: int, b: np.ndarray, b0: int, b1: int) -> f
 def token_similarity(
     a: np.ndarray, a0: int, a1: int, b: np.ndarray, b0: int, b1: int,
     pa: np.ndarray, pa0: int, pa1: int, pb: np.ndarray, pb0: int, pb1: int,
-    person: bool, loose: tuple,
+    person: bool, loose: tuple, peq: Array,
 ) -> tuple[float, int]:  # fmt: skip
-    """compare.token_similarity on bytes; ``pa``/``pb`` ranges are the metaphones."""
+    """compare.token_similarity on bytes; ``pa``/``pb`` ranges are the metaphones
+    (``peq``: scratch of :func:`levenshtein`)."""
     if _equal(a, a0, a1, b, b0, b1):
         return 1.0, EXACT
     if _is_digit(a[a0]) or _is_digit(b[b0]):
@@ -303,7 +460,7 @@ def token_similarity(
         if person and a[a0] == b[b0]:
             return 0.6, INITIAL
         return 0.0, INITIAL
-    best = levenshtein_similarity(a, a0, a1, b, b0, b1)
+    best = levenshtein_similarity(a, a0, a1, b, b0, b1, peq)
     how = SPELLING
     if shortest >= 4:
         jw = jaro_winkler(a, a0, a1, b, b0, b1) - 0.08
@@ -314,14 +471,11 @@ def token_similarity(
             pa1 > pa0
             and best < 0.85
             and _equal(pa, pa0, pa1, pb, pb0, pb1)
-            and _consonants_agree(a, a0, a1, b, b0, b1, loose)
+            and _consonants_agree(a, a0, a1, b, b0, b1, loose, peq)
         ):
             best, how = 0.85, PHONETIC
-        sa = _skeleton(a, a0, a1)
-        if len(sa) >= 2 and best < 0.8:
-            sb = _skeleton(b, b0, b1)
-            if _equal(sa, 0, len(sa), sb, 0, len(sb)):
-                best, how = 0.8, SKELETON
+        if best < 0.8 and _skeleton_size(a, a0, a1) >= 2 and _same_skeleton(a, a0, a1, b, b0, b1):
+            best, how = 0.8, SKELETON
     if best < 0.62:
         return 0.0, how
     return best, how
@@ -329,12 +483,12 @@ def token_similarity(
 
 @njit(cache=True, nogil=True)
 def _consonants_agree(
-    a: np.ndarray, a0: int, a1: int, b: np.ndarray, b0: int, b1: int, loose: tuple
+    a: np.ndarray, a0: int, a1: int, b: np.ndarray, b0: int, b1: int, loose: tuple, peq: Array
 ) -> bool:
     sources, source_offsets, targets, target_offsets = loose
     la = _loose_skeleton(a, a0, a1, sources, source_offsets, targets, target_offsets)
     lb = _loose_skeleton(b, b0, b1, sources, source_offsets, targets, target_offsets)
-    return levenshtein_similarity(la, 0, len(la), lb, 0, len(lb)) >= PHONETIC_CONSONANTS
+    return levenshtein_similarity(la, 0, len(la), lb, 0, len(lb), peq) >= PHONETIC_CONSONANTS
 
 
 # --------------------------------------------------------------------------- names
@@ -505,7 +659,7 @@ def _align(
     q_phon: Array, q_pstarts: Array, q_pends: Array,
     c_blob: Array, c_starts: Array, c_ends: Array, c_legal: Array,
     c_phon: Array, c_pstarts: Array, c_pends: Array,
-    person: bool, loose: Loose,
+    person: bool, loose: Loose, peq: Array,
 ) -> tuple[Array, Array, Array, Array, Array, Array]:  # fmt: skip
     """compare._align: best pairs first, one to one; then run-together neighbours."""
     nq, nc = len(q_starts), len(c_starts)
@@ -525,7 +679,7 @@ def _align(
             sim, how = token_similarity(
                 q_blob, q_starts[i], q_ends[i], c_blob, c_starts[j], c_ends[j],
                 q_phon, q_pstarts[i], q_pends[i], c_phon, c_pstarts[j], c_pends[j],
-                person, loose,
+                person, loose, peq,
             )  # fmt: skip
             if sim > 0:
                 negs[n], pi[n], pj[n], phow[n] = -sim, i, j, how
@@ -582,7 +736,7 @@ def _align(
                 sim, how = token_similarity(
                     a_blob, a_starts[i], a_ends[i], joined, 0, first + second,
                     a_phon, a_pstarts[i], a_pends[i], b_phon, b_pstarts[n_b + j],
-                    b_pends[n_b + j], person, loose,
+                    b_pends[n_b + j], person, loose, peq,
                 )  # fmt: skip
                 if sim >= 0.8:
                     used_a[i] = True
@@ -624,7 +778,7 @@ def _features(
     q_parts: tuple[Array, Array, float, Array, Array, Array],
     c_blob: Array, c_starts: Array, c_ends: Array, c_kinds: Array, c_weights: Array,
     c_native: bool, c_phon: Array, c_pstarts: Array, c_pends: Array,
-    person: bool, loose: Loose,
+    person: bool, loose: Loose, peq: Array,
 ) -> Array:  # fmt: skip
     """compare._feature_values: the features in the order of compare.FEATURES
     (``q_parts``: :func:`_query_parts` of the query)."""
@@ -634,7 +788,7 @@ def _features(
     pi, pj, psim, phow, used_q, used_c = _align(
         q_blob, q_starts, q_ends, q_legal, q_phon, q_pstarts, q_pends,
         c_blob, c_starts, c_ends, c_legal, c_phon, c_pstarts, c_pends,
-        person, loose,
+        person, loose, peq,
     )  # fmt: skip
     sim_q = np.zeros(nq, np.float64)
     sim_c = np.zeros(nc, np.float64)
@@ -703,9 +857,9 @@ def _features(
                 same_core = False
                 break
     c_text = _joined(c_blob, c_starts, c_ends, c_sorted, True)
-    sorted_ratio = ratio(q_text, 0, len(q_text), c_text, 0, len(c_text))
+    sorted_ratio = ratio(q_text, 0, len(q_text), c_text, 0, len(c_text), peq)
     c_compact = _joined(c_blob, c_starts, c_ends, np.flatnonzero(c_pick), False)
-    compact_ratio = ratio(q_compact, 0, len(q_compact), c_compact, 0, len(c_compact))
+    compact_ratio = ratio(q_compact, 0, len(q_compact), c_compact, 0, len(c_compact), peq)
     initialism = _initialism(
         q_blob, q_starts, q_ends, q_core, c_blob, c_starts, c_ends, c_kinds, c_core
     ) or _initialism(c_blob, c_starts, c_ends, c_core, q_blob, q_starts, q_ends, q_kinds, q_core)
@@ -766,6 +920,7 @@ def score_names(
     q_parts = _query_parts(q_form, q_starts, q_ends, q_kinds, q_weights)
     scores = np.zeros(len(positions), np.float64)
     same = np.zeros(len(positions), np.int8)
+    peq = np.zeros(256, np.uint64)
     for n in range(len(positions)):
         p = positions[n]
         f0, f1 = form_offsets[p], form_offsets[p + 1]
@@ -797,7 +952,7 @@ def score_names(
         values = _features(
             q_form, q_starts, q_ends, q_kinds, q_weights, q_native, q_phon, q_pstarts, q_pends,
             q_parts, forms, c_starts, c_ends, c_kinds, c_weights, c_native, phonetics, c_pstarts,
-            c_pends, group == 0, loose,
+            c_pends, group == 0, loose, peq,
         )  # fmt: skip
         total = 0.0
         for k in range(N_FEATURES):
