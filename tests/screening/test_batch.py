@@ -7,6 +7,7 @@ import csv
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -178,6 +179,41 @@ def test_rows_are_fed_to_workers_a_few_chunks_at_a_time(sqlite_url: str) -> None
     refs = [row["ref"] for _line, row, _result in screened]
     assert refs == [str(i) for i in range(1, 20_000)]  # all of them, in input order
     assert read == 20_000
+
+
+def test_a_row_repeated_in_later_chunks_is_screened_once(
+    sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A name the worker has screened in an earlier chunk takes the remembered answer;
+    rows that differ in any screened column (here the country) are screened on their own."""
+    import datetime as dt
+
+    from listwatch.registry.db import Registry
+    from listwatch.screening.batch import CHUNK, ScreenJob, run_parallel
+    from listwatch.screening.index import open_index
+    from listwatch.screening.screen import Screener
+
+    registry = Registry(sqlite_url)
+    state = open_index(registry)
+    registry.dispose()
+    job = ScreenJob(sqlite_url, str(state.directory), dt.date(2025, 1, 31), None, None, "any",
+                    None, 3)  # fmt: skip
+    screened: list[str | None] = []
+    match = Screener.match
+
+    def counting(self: Screener, query: Any) -> Any:
+        screened.append(query.name)
+        return match(self, query)
+
+    monkeypatch.setattr(Screener, "match", counting)
+    rows = [
+        (i + 2, {"name": "Xiaomi Corp", "country": "cn" if i % 3 == 0 else ""})
+        for i in range(3 * CHUNK)
+    ]
+    results = [result for _line, _row, result in run_parallel(job, rows, workers=1)]
+    assert screened == ["Xiaomi Corp", "Xiaomi Corp"]
+    assert len(results) == 3 * CHUNK
+    assert all(r["hits"][0]["entity"]["name"].startswith("Xiaomi") for r in results)
 
 
 def test_output_is_written_whole_or_not_at_all(tmp_path: Path) -> None:

@@ -46,6 +46,7 @@ SCHEMATA = frozenset(
 MAX_FIELD = 100_000  # characters in one CSV cell
 CHUNK = 200  # rows per task of a worker
 IN_FLIGHT = 4  # chunks queued per worker: enough to keep it busy, few enough to bound memory
+ANSWERS_KEPT = 20_000  # distinct rows' answers a worker remembers (a few tens of MB)
 PARQUET_BATCH = 10_000  # rows per Parquet record batch read or written
 
 Row = dict[str, str]
@@ -380,6 +381,7 @@ def _init_worker(job: ScreenJob) -> None:
         screener=Screener(index, canonical),
         registry=registry,
         described={},
+        answers={},
     )
 
 
@@ -444,16 +446,19 @@ def column(row: Row, name: str) -> str:
 
 
 def _screen_chunk(chunk: list[tuple[int, dict[str, str]]]) -> list[dict[str, Any]]:
-    # Customer files repeat names: a row screened already in this chunk is not screened again.
-    done: dict[tuple[str, ...], dict[str, Any]] = {}
+    # Customer files repeat names: a row this worker has screened already (in any chunk of
+    # the run; the registry does not change during it) is not screened again.
+    answers: dict[tuple[str, ...], dict[str, Any]] = _worker["answers"]
     results = []
     for line, row in chunk:
         key = tuple(column(row, c) for c in ("name", "schema", "country", "identifiers"))
-        found = done.get(key)
+        found = answers.get(key)
         if found is None:
             found = _screen_row(row, line)
             if not found["error"]:
-                done[key] = found
+                if len(answers) >= ANSWERS_KEPT:
+                    answers.clear()
+                answers[key] = found
         results.append(found)
     return results
 
