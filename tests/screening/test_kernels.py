@@ -190,6 +190,7 @@ def test_string_measures_equal_rapidfuzz_on_short_and_long_strings(seed: int) ->
     from rapidfuzz.distance import Indel, JaroWinkler, Levenshtein
 
     from listwatch.screening.kernels import (
+        SCRATCH_WORDS,
         _same_skeleton,
         _skeleton,
         _skeleton_size,
@@ -199,7 +200,7 @@ def test_string_measures_equal_rapidfuzz_on_short_and_long_strings(seed: int) ->
     )
 
     rng = random.Random(seed)
-    peq = np.zeros(256, np.uint64)
+    scratch = np.zeros(SCRATCH_WORDS, np.uint64)
     sizes = [0, 1, 2, 3, 5, 8, 13, 30, 63, 64, 65, 70, 130]
     for _ in range(1500):
         alphabet = "abcdeyou"[: rng.randint(2, 8)]
@@ -209,10 +210,10 @@ def test_string_measures_equal_rapidfuzz_on_short_and_long_strings(seed: int) ->
         left = np.frombuffer(("xx" + a).encode(), np.uint8)
         right = np.frombuffer(("y" + b + "z").encode(), np.uint8)
         ranges = (left, 2, 2 + len(a), right, 1, 1 + len(b))
-        assert levenshtein(*ranges, peq) == Levenshtein.distance(a, b), (a, b)
-        assert indel_similarity(*ranges, peq) == Indel.normalized_similarity(a, b), (a, b)
-        assert jaro_winkler(*ranges) == JaroWinkler.similarity(a, b), (a, b)
-        assert not peq.any()
+        assert levenshtein(*ranges, scratch) == Levenshtein.distance(a, b), (a, b)
+        assert indel_similarity(*ranges, scratch) == Indel.normalized_similarity(a, b), (a, b)
+        assert jaro_winkler(*ranges, scratch) == JaroWinkler.similarity(a, b), (a, b)
+        assert not scratch.any()
         bones_a, bones_b = _skeleton(left, 2, 2 + len(a)), _skeleton(right, 1, 1 + len(b))
         assert _skeleton_size(left, 2, 2 + len(a)) == len(bones_a)
         assert _same_skeleton(*ranges) == (bytes(bones_a) == bytes(bones_b)), (a, b)

@@ -37,6 +37,10 @@ Array = np.ndarray
 # sources, their offsets, targets, their offsets: the transliteration folds of loose skeletons
 Loose = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 _KIND_WORD, _KIND_LEGAL, _KIND_PARTICLE, _KIND_NUMBER = 119, 108, 112, 110  # w l p n
+# Scratch of the string measures, zero between uses: a word of bits per byte value (where
+# each byte occurs in a pattern), then two words for Jaro's flags.
+_TABLE = 256
+SCRATCH_WORDS = _TABLE + 2
 
 
 # --------------------------------------------------------------------------- bytes
@@ -189,40 +193,40 @@ def _loose_skeleton(
 
 
 @njit(cache=True, nogil=True)
-def _pattern_bits(a: Array, a0: int, a1: int, peq: Array) -> None:
-    """Set, in ``peq`` (one word per byte value, all zero), the positions of each byte of
-    a[a0:a1] (at most 64 bytes); :func:`_clear_bits` puts ``peq`` back to zero."""
+def _pattern_bits(a: Array, a0: int, a1: int, scratch: Array) -> None:
+    """Set, in the table of ``scratch`` (one zero word per byte value), the positions of
+    each byte of a[a0:a1] (at most 64 bytes); :func:`_clear_bits` puts it back to zero."""
     for i in range(a1 - a0):
-        peq[a[a0 + i]] |= np.uint64(1) << np.uint64(i)
+        scratch[a[a0 + i]] |= np.uint64(1) << np.uint64(i)
 
 
 @njit(cache=True, nogil=True)
-def _clear_bits(a: Array, a0: int, a1: int, peq: Array) -> None:
+def _clear_bits(a: Array, a0: int, a1: int, scratch: Array) -> None:
     for i in range(a0, a1):
-        peq[a[i]] = 0
+        scratch[a[i]] = 0
 
 
 @njit(cache=True, nogil=True)
 def levenshtein(
-    a: np.ndarray, a0: int, a1: int, b: np.ndarray, b0: int, b1: int, peq: Array
+    a: np.ndarray, a0: int, a1: int, b: np.ndarray, b0: int, b1: int, scratch: Array
 ) -> int:
     """Edit distance (insertions, deletions, substitutions all cost 1). Bit-parallel
     (Hyyrö) when one side fits in 64 bits, which tokens do; a row of the table otherwise.
-    ``peq``: 256 zero words of scratch, left zero."""
+    ``scratch``: :data:`SCRATCH_WORDS` zero words, left zero."""
     la, lb = a1 - a0, b1 - b0
     if la > lb:
         a, a0, a1, b, b0, b1, la, lb = b, b0, b1, a, a0, a1, lb, la
     if la == 0:
         return lb
     if la <= 64:
-        _pattern_bits(a, a0, a1, peq)
+        _pattern_bits(a, a0, a1, scratch)
         one = np.uint64(1)
         positive = ~np.uint64(0)
         negative = np.uint64(0)
         last = one << np.uint64(la - 1)
         distance = la
         for j in range(b0, b1):
-            x = peq[b[j]] | negative
+            x = scratch[b[j]] | negative
             d0 = (((x & positive) + positive) ^ positive) | x
             hp = negative | ~(d0 | positive)
             hn = positive & d0
@@ -233,7 +237,7 @@ def levenshtein(
             x = (hp << one) | one
             negative = x & d0
             positive = (hn << one) | ~(x | d0)
-        _clear_bits(a, a0, a1, peq)
+        _clear_bits(a, a0, a1, scratch)
         return distance
     row = np.arange(lb + 1)
     for i in range(1, la + 1):
@@ -255,17 +259,19 @@ def levenshtein(
 
 @njit(cache=True, nogil=True)
 def levenshtein_similarity(
-    a: np.ndarray, a0: int, a1: int, b: np.ndarray, b0: int, b1: int, peq: Array
+    a: np.ndarray, a0: int, a1: int, b: np.ndarray, b0: int, b1: int, scratch: Array
 ) -> float:
     """``rapidfuzz.distance.Levenshtein.normalized_similarity``."""
     maximum = max(a1 - a0, b1 - b0)
     if maximum == 0:
         return 1.0
-    return 1.0 - levenshtein(a, a0, a1, b, b0, b1, peq) / maximum
+    return 1.0 - levenshtein(a, a0, a1, b, b0, b1, scratch) / maximum
 
 
 @njit(cache=True, nogil=True)
-def _common_subsequence(a: Array, a0: int, a1: int, b: Array, b0: int, b1: int, peq: Array) -> int:
+def _common_subsequence(
+    a: Array, a0: int, a1: int, b: Array, b0: int, b1: int, scratch: Array
+) -> int:
     """Length of the longest common subsequence; bit-parallel (Allison-Dix) when one side
     fits in 64 bits."""
     la, lb = a1 - a0, b1 - b0
@@ -274,12 +280,12 @@ def _common_subsequence(a: Array, a0: int, a1: int, b: Array, b0: int, b1: int, 
     if la == 0:
         return 0
     if la <= 64:
-        _pattern_bits(a, a0, a1, peq)
+        _pattern_bits(a, a0, a1, scratch)
         unmatched = ~np.uint64(0)
         for j in range(b0, b1):
-            matches = unmatched & peq[b[j]]
+            matches = unmatched & scratch[b[j]]
             unmatched = (unmatched + matches) | (unmatched - matches)
-        _clear_bits(a, a0, a1, peq)
+        _clear_bits(a, a0, a1, scratch)
         common = 0
         for i in range(la):
             if not (unmatched >> np.uint64(i)) & np.uint64(1):
@@ -301,24 +307,28 @@ def _common_subsequence(a: Array, a0: int, a1: int, b: Array, b0: int, b1: int, 
 
 @njit(cache=True, nogil=True)
 def indel_similarity(
-    a: np.ndarray, a0: int, a1: int, b: np.ndarray, b0: int, b1: int, peq: Array
+    a: np.ndarray, a0: int, a1: int, b: np.ndarray, b0: int, b1: int, scratch: Array
 ) -> float:
     """``rapidfuzz.distance.Indel.normalized_similarity`` (``fuzz.ratio`` / 100)."""
     maximum = (a1 - a0) + (b1 - b0)
     if maximum == 0:
         return 1.0
-    distance = maximum - 2 * _common_subsequence(a, a0, a1, b, b0, b1, peq)
+    distance = maximum - 2 * _common_subsequence(a, a0, a1, b, b0, b1, scratch)
     return 1.0 - distance / maximum
 
 
 @njit(cache=True, nogil=True)
-def ratio(a: np.ndarray, a0: int, a1: int, b: np.ndarray, b0: int, b1: int, peq: Array) -> float:
+def ratio(
+    a: np.ndarray, a0: int, a1: int, b: np.ndarray, b0: int, b1: int, scratch: Array
+) -> float:
     """``fuzz.ratio(a, b) / 100``."""
-    return (100.0 * indel_similarity(a, a0, a1, b, b0, b1, peq)) / 100.0
+    return (100.0 * indel_similarity(a, a0, a1, b, b0, b1, scratch)) / 100.0
 
 
 @njit(cache=True, nogil=True)
-def jaro_winkler(a: np.ndarray, a0: int, a1: int, b: np.ndarray, b0: int, b1: int) -> float:
+def jaro_winkler(
+    a: np.ndarray, a0: int, a1: int, b: np.ndarray, b0: int, b1: int, scratch: Array
+) -> float:
     """``rapidfuzz.distance.JaroWinkler.similarity`` (prefix weight 0.1)."""
     pattern_len, text_len = a1 - a0, b1 - b0
     prefix = 0
@@ -326,7 +336,7 @@ def jaro_winkler(a: np.ndarray, a0: int, a1: int, b: np.ndarray, b0: int, b1: in
         if a[a0 + k] != b[b0 + k]:
             break
         prefix += 1
-    sim = _jaro(a, a0, a1, b, b0, b1)
+    sim = _jaro(a, a0, a1, b, b0, b1, scratch)
     if sim > 0.7:
         sim += prefix * 0.1 * (1.0 - sim)
         sim = min(sim, 1.0)
@@ -334,7 +344,9 @@ def jaro_winkler(a: np.ndarray, a0: int, a1: int, b: np.ndarray, b0: int, b1: in
 
 
 @njit(cache=True, nogil=True)
-def _jaro(a: np.ndarray, a0: int, a1: int, b: np.ndarray, b0: int, b1: int) -> float:
+def _jaro(
+    a: np.ndarray, a0: int, a1: int, b: np.ndarray, b0: int, b1: int, scratch: Array
+) -> float:
     pattern_len, text_len = a1 - a0, b1 - b0
     if pattern_len == 0 and text_len == 0:
         return 1.0
@@ -351,78 +363,44 @@ def _jaro(a: np.ndarray, a0: int, a1: int, b: np.ndarray, b0: int, b1: int) -> f
         bound = pattern_len // 2 - 1
         if pattern_len > text_len + bound:
             s1_end = a0 + text_len + bound
-    if pattern_len > 64 or text_len > 64:
-        return _jaro_long(a, a0, b, b0, pattern_len, text_len, s1_end - a0, s2_end - b0, bound)
-    # the flags of matched characters, as the bits of one word each
-    one = np.uint64(1)
-    s1_flags = np.uint64(0)
-    s2_flags = np.uint64(0)
+    # The flags of matched characters, as bits of words: the two words after the pattern
+    # table of ``scratch`` when both strings fit in one.
+    short = pattern_len <= 64 and text_len <= 64
+    if short:
+        s1_flags, s2_flags = scratch[_TABLE : _TABLE + 1], scratch[_TABLE + 1 : _TABLE + 2]
+    else:
+        s1_flags = np.zeros((pattern_len + 63) >> 6, np.uint64)
+        s2_flags = np.zeros((text_len + 63) >> 6, np.uint64)
     common = 0
     for i in range(s1_end - a0):
         low = max(0, i - bound)
         high = min(i + bound, text_len - 1, s2_end - b0 - 1)
         ca = a[a0 + i]
         for j in range(low, high + 1):
-            bit = one << np.uint64(j)
-            if not (s2_flags & bit) and b[b0 + j] == ca:
-                s1_flags |= one << np.uint64(i)
-                s2_flags |= bit
-                common += 1
-                break
-    if common == 0:
-        return 0.0
-    k = 0
-    transpositions = 0
-    for i in range(pattern_len):
-        if (s1_flags >> np.uint64(i)) & one:
-            j = k
-            while j < text_len:
-                if (s2_flags >> np.uint64(j)) & one:
-                    k = j + 1
-                    break
-                j += 1
-            if a[a0 + i] != b[b0 + j]:
-                transpositions += 1
-    return _jaro_value(common, transpositions // 2, pattern_len, text_len)
-
-
-@njit(cache=True, nogil=True)
-def _jaro_long(
-    a: Array, a0: int, b: Array, b0: int, pattern_len: int, text_len: int, s1_size: int,
-    s2_size: int, bound: int,
-) -> float:  # fmt: skip
-    """:func:`_jaro` for strings longer than 64 bytes: the flags in arrays of words."""
-    s1_flags = np.zeros((pattern_len + 63) >> 6, np.uint64)
-    s2_flags = np.zeros((text_len + 63) >> 6, np.uint64)
-    common = 0
-    for i in range(s1_size):
-        low = max(0, i - bound)
-        high = min(i + bound, text_len - 1, s2_size - 1)
-        for j in range(low, high + 1):
-            if not _bit(s2_flags, j) and b[b0 + j] == a[a0 + i]:
+            if not _bit(s2_flags, j) and b[b0 + j] == ca:
                 _set_bit(s1_flags, i)
                 _set_bit(s2_flags, j)
                 common += 1
                 break
+    transpositions = 0
+    if common:
+        k = 0
+        for i in range(pattern_len):
+            if _bit(s1_flags, i):
+                j = k
+                while j < text_len:
+                    if _bit(s2_flags, j):
+                        k = j + 1
+                        break
+                    j += 1
+                if a[a0 + i] != b[b0 + j]:
+                    transpositions += 1
+    if short:
+        s1_flags[0] = 0
+        s2_flags[0] = 0
     if common == 0:
         return 0.0
-    k = 0
-    transpositions = 0
-    for i in range(pattern_len):
-        if _bit(s1_flags, i):
-            j = k
-            while j < text_len:
-                if _bit(s2_flags, j):
-                    k = j + 1
-                    break
-                j += 1
-            if a[a0 + i] != b[b0 + j]:
-                transpositions += 1
-    return _jaro_value(common, transpositions // 2, pattern_len, text_len)
-
-
-@njit(cache=True, nogil=True)
-def _jaro_value(common: int, transpositions: int, pattern_len: int, text_len: int) -> float:
+    transpositions //= 2
     sim = 0.0
     sim += common / pattern_len
     sim += common / text_len
@@ -447,10 +425,10 @@ def _set_bit(words: Array, k: int) -> None:
 def token_similarity(
     a: np.ndarray, a0: int, a1: int, b: np.ndarray, b0: int, b1: int,
     pa: np.ndarray, pa0: int, pa1: int, pb: np.ndarray, pb0: int, pb1: int,
-    person: bool, loose: tuple, peq: Array,
+    person: bool, loose: tuple, scratch: Array,
 ) -> tuple[float, int]:  # fmt: skip
     """compare.token_similarity on bytes; ``pa``/``pb`` ranges are the metaphones
-    (``peq``: scratch of :func:`levenshtein`)."""
+    (``scratch``: see :func:`levenshtein`)."""
     if _equal(a, a0, a1, b, b0, b1):
         return 1.0, EXACT
     if _is_digit(a[a0]) or _is_digit(b[b0]):
@@ -460,10 +438,10 @@ def token_similarity(
         if person and a[a0] == b[b0]:
             return 0.6, INITIAL
         return 0.0, INITIAL
-    best = levenshtein_similarity(a, a0, a1, b, b0, b1, peq)
+    best = levenshtein_similarity(a, a0, a1, b, b0, b1, scratch)
     how = SPELLING
     if shortest >= 4:
-        jw = jaro_winkler(a, a0, a1, b, b0, b1) - 0.08
+        jw = jaro_winkler(a, a0, a1, b, b0, b1, scratch) - 0.08
         if jw > best:
             best = jw
     if best < 0.9 and shortest >= 3:
@@ -471,7 +449,7 @@ def token_similarity(
             pa1 > pa0
             and best < 0.85
             and _equal(pa, pa0, pa1, pb, pb0, pb1)
-            and _consonants_agree(a, a0, a1, b, b0, b1, loose, peq)
+            and _consonants_agree(a, a0, a1, b, b0, b1, loose, scratch)
         ):
             best, how = 0.85, PHONETIC
         if best < 0.8 and _skeleton_size(a, a0, a1) >= 2 and _same_skeleton(a, a0, a1, b, b0, b1):
@@ -483,12 +461,12 @@ def token_similarity(
 
 @njit(cache=True, nogil=True)
 def _consonants_agree(
-    a: np.ndarray, a0: int, a1: int, b: np.ndarray, b0: int, b1: int, loose: tuple, peq: Array
+    a: Array, a0: int, a1: int, b: Array, b0: int, b1: int, loose: tuple, scratch: Array
 ) -> bool:
     sources, source_offsets, targets, target_offsets = loose
     la = _loose_skeleton(a, a0, a1, sources, source_offsets, targets, target_offsets)
     lb = _loose_skeleton(b, b0, b1, sources, source_offsets, targets, target_offsets)
-    return levenshtein_similarity(la, 0, len(la), lb, 0, len(lb), peq) >= PHONETIC_CONSONANTS
+    return levenshtein_similarity(la, 0, len(la), lb, 0, len(lb), scratch) >= PHONETIC_CONSONANTS
 
 
 # --------------------------------------------------------------------------- names
@@ -659,7 +637,7 @@ def _align(
     q_phon: Array, q_pstarts: Array, q_pends: Array,
     c_blob: Array, c_starts: Array, c_ends: Array, c_legal: Array,
     c_phon: Array, c_pstarts: Array, c_pends: Array,
-    person: bool, loose: Loose, peq: Array,
+    person: bool, loose: Loose, scratch: Array,
 ) -> tuple[Array, Array, Array, Array, Array, Array]:  # fmt: skip
     """compare._align: best pairs first, one to one; then run-together neighbours."""
     nq, nc = len(q_starts), len(c_starts)
@@ -679,7 +657,7 @@ def _align(
             sim, how = token_similarity(
                 q_blob, q_starts[i], q_ends[i], c_blob, c_starts[j], c_ends[j],
                 q_phon, q_pstarts[i], q_pends[i], c_phon, c_pstarts[j], c_pends[j],
-                person, loose, peq,
+                person, loose, scratch,
             )  # fmt: skip
             if sim > 0:
                 negs[n], pi[n], pj[n], phow[n] = -sim, i, j, how
@@ -736,7 +714,7 @@ def _align(
                 sim, how = token_similarity(
                     a_blob, a_starts[i], a_ends[i], joined, 0, first + second,
                     a_phon, a_pstarts[i], a_pends[i], b_phon, b_pstarts[n_b + j],
-                    b_pends[n_b + j], person, loose, peq,
+                    b_pends[n_b + j], person, loose, scratch,
                 )  # fmt: skip
                 if sim >= 0.8:
                     used_a[i] = True
@@ -778,7 +756,7 @@ def _features(
     q_parts: tuple[Array, Array, float, Array, Array, Array],
     c_blob: Array, c_starts: Array, c_ends: Array, c_kinds: Array, c_weights: Array,
     c_native: bool, c_phon: Array, c_pstarts: Array, c_pends: Array,
-    person: bool, loose: Loose, peq: Array,
+    person: bool, loose: Loose, scratch: Array,
 ) -> Array:  # fmt: skip
     """compare._feature_values: the features in the order of compare.FEATURES
     (``q_parts``: :func:`_query_parts` of the query)."""
@@ -788,7 +766,7 @@ def _features(
     pi, pj, psim, phow, used_q, used_c = _align(
         q_blob, q_starts, q_ends, q_legal, q_phon, q_pstarts, q_pends,
         c_blob, c_starts, c_ends, c_legal, c_phon, c_pstarts, c_pends,
-        person, loose, peq,
+        person, loose, scratch,
     )  # fmt: skip
     sim_q = np.zeros(nq, np.float64)
     sim_c = np.zeros(nc, np.float64)
@@ -857,9 +835,9 @@ def _features(
                 same_core = False
                 break
     c_text = _joined(c_blob, c_starts, c_ends, c_sorted, True)
-    sorted_ratio = ratio(q_text, 0, len(q_text), c_text, 0, len(c_text), peq)
+    sorted_ratio = ratio(q_text, 0, len(q_text), c_text, 0, len(c_text), scratch)
     c_compact = _joined(c_blob, c_starts, c_ends, np.flatnonzero(c_pick), False)
-    compact_ratio = ratio(q_compact, 0, len(q_compact), c_compact, 0, len(c_compact), peq)
+    compact_ratio = ratio(q_compact, 0, len(q_compact), c_compact, 0, len(c_compact), scratch)
     initialism = _initialism(
         q_blob, q_starts, q_ends, q_core, c_blob, c_starts, c_ends, c_kinds, c_core
     ) or _initialism(c_blob, c_starts, c_ends, c_core, q_blob, q_starts, q_ends, q_kinds, q_core)
@@ -920,7 +898,7 @@ def score_names(
     q_parts = _query_parts(q_form, q_starts, q_ends, q_kinds, q_weights)
     scores = np.zeros(len(positions), np.float64)
     same = np.zeros(len(positions), np.int8)
-    peq = np.zeros(256, np.uint64)
+    scratch = np.zeros(SCRATCH_WORDS, np.uint64)
     for n in range(len(positions)):
         p = positions[n]
         f0, f1 = form_offsets[p], form_offsets[p + 1]
@@ -952,7 +930,7 @@ def score_names(
         values = _features(
             q_form, q_starts, q_ends, q_kinds, q_weights, q_native, q_phon, q_pstarts, q_pends,
             q_parts, forms, c_starts, c_ends, c_kinds, c_weights, c_native, phonetics, c_pstarts,
-            c_pends, group == 0, loose, peq,
+            c_pends, group == 0, loose, scratch,
         )  # fmt: skip
         total = 0.0
         for k in range(N_FEATURES):
