@@ -110,7 +110,7 @@ def _baseline(db: str, kind: str, path: str, published: str) -> dict[str, Any]:
                    "tonnage", "grt", "flag", "owner", "remarks"],
         )  # fmt: skip
         frame = frame[frame["ent_num"].str.strip().str.isdigit()]
-        rows = [
+        rows: list[tuple[str, str, list[str], str, str]] = [
             (f"base-{r.ent_num}", r.name, [], "us-ofac-sdn", f"ent_num {r.ent_num}")
             for r in frame.itertuples()
         ]

@@ -69,6 +69,59 @@ def timer() -> Iterator[Callable[[], float]]:
     end.append(time.perf_counter())
 
 
+class TreeMemory:
+    """The peak memory of a process and all its descendants together, sampled on a thread:
+    the sum of their proportional set sizes (a page shared by n processes, as forked
+    workers share their parent's, counts 1/n in each), read from /proc (Linux)."""
+
+    def __init__(self, pid: int, interval: float = 0.1) -> None:
+        import threading
+
+        self.pid = pid
+        self.interval = interval
+        self.peak_mib = 0.0
+        self.samples = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> TreeMemory:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            total = sum(_pss_kib(pid) for pid in self._tree())
+            if total:
+                self.samples += 1
+                self.peak_mib = max(self.peak_mib, total / 1024)
+
+    def _tree(self) -> list[int]:
+        parents: dict[int, list[int]] = {}
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            with suppress(OSError, ValueError, IndexError):
+                # the process name may hold spaces: the parent id follows its closing ")"
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+                parents.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+        tree, waiting = [], [self.pid]
+        while waiting:
+            pid = waiting.pop()
+            tree.append(pid)
+            waiting.extend(parents.get(pid, []))
+        return tree
+
+
+def _pss_kib(pid: int) -> int:
+    with suppress(OSError, ValueError):
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                return int(line.split()[1])
+    return 0
+
+
 def percentile(values: list[float], q: float) -> float:
     """The q-th percentile (0-100) of values, nearest-rank."""
     ordered = sorted(values)
