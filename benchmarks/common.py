@@ -74,7 +74,7 @@ class TreeMemory:
     the sum of their proportional set sizes (a page shared by n processes, as forked
     workers share their parent's, counts 1/n in each), read from /proc (Linux)."""
 
-    def __init__(self, pid: int, interval: float = 0.1) -> None:
+    def __init__(self, pid: int, interval: float = 0.25) -> None:
         import threading
 
         self.pid = pid
