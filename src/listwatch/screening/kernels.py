@@ -11,10 +11,10 @@ separated by one space, empty where a token has none).
 
 String measures are those of rapidfuzz, re-implemented: normalised Levenshtein similarity,
 Jaro-Winkler (prefix weight 0.1) and the Indel ratio behind ``fuzz.ratio`` and
-``fuzz.token_sort_ratio``. Where one side fits in a 64-bit word (every token, most whole
-names) they run bit-parallel, with no scratch memory allocated per pair: edit distance as
-Hyyrö computes it, the longest common subsequence as Allison and Dix do, Jaro's matched
-characters as bits of a word.
+``fuzz.token_sort_ratio``. Where the strings fit in a 64-bit word (every token, most whole
+names) they run bit-parallel, with no memory allocated per pair: edit distance as Hyyrö
+computes it and the longest common subsequence as Allison and Dix do (one side fitting is
+enough), Jaro's matched characters as the bits of a word each (both sides fitting).
 """
 
 from __future__ import annotations
