@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from listwatch.screening.compare import identical, name_bytes, score_analyzed
+from listwatch.screening.compare import compare_analyzed, identical, name_bytes, score_analyzed
 from listwatch.screening.index import NameIndex, NameRecord
 from listwatch.screening.normalize import analyze_name, schema_group
 from listwatch.screening.screen import Query, Screener
@@ -81,6 +81,36 @@ def test_compiled_scores_equal_python_scores_on_labelled_pairs() -> None:
         compiled, expected = _compiled_score(row["schema"], row["name1"], row["name2"])
         if abs(compiled - expected) > 1e-9:
             differing.append((row["schema"], row["name1"], row["name2"], compiled, expected))
+    assert differing == []
+
+
+def _same_comparison(schema: str, name1: str, name2: str) -> bool:
+    """Whether the compiled comparison of a pair is the Python one, explanation included."""
+    query, candidate = analyze_name(name1, schema), analyze_name(name2, schema)
+    group = schema_group(schema)
+    python = compare_analyzed(query, candidate, group).to_dict()
+    return compare_analyzed(query, candidate, group, compiled=True).to_dict() == python
+
+
+@pytest.mark.parametrize(("schema", "name1", "name2"), PAIRS)
+def test_compiled_comparison_equals_the_python_comparison(
+    schema: str, name1: str, name2: str
+) -> None:
+    assert _same_comparison(schema, name1, name2)
+    assert _same_comparison(schema, name2, name1)
+
+
+def test_compiled_comparisons_equal_python_comparisons_on_labelled_pairs() -> None:
+    if not PAIRS_DEV.exists():
+        pytest.skip(f"labelled pairs not found at {PAIRS_DEV} (../shared is absent)")
+    with PAIRS_DEV.open(encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    sample = random.Random(6).sample(rows, min(400, len(rows)))
+    differing = [
+        (row["schema"], row["name1"], row["name2"])
+        for row in sample
+        if not _same_comparison(row["schema"], row["name1"], row["name2"])
+    ]
     assert differing == []
 
 

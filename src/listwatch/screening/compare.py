@@ -26,6 +26,8 @@ from listwatch.screening.normalize import (
     AnalyzedName,
     analyze_name,
     loose_skeleton,
+    name_shape,
+    phonetic_form,
     phonetic_key,
     schema_group,
     skeleton,
@@ -413,12 +415,22 @@ def score_analyzed(
 
 
 def compare_analyzed(
-    q: AnalyzedName, c: AnalyzedName, group: str | None = None, model: Model | None = None
+    q: AnalyzedName,
+    c: AnalyzedName,
+    group: str | None = None,
+    model: Model | None = None,
+    compiled: bool = False,
 ) -> Comparison:
-    """Compare two analysed names; ``group`` defaults to the candidate's."""
+    """Compare two analysed names; ``group`` defaults to the candidate's. ``compiled``
+    works the features out with the compiled kernel (the same numbers, several times
+    faster, once the kernels are compiled: screening uses it to explain its hits)."""
     model = model or default_model()
     group = _group(q, c, group)
-    values, (pairs, unmatched_q, unmatched_c) = features(q, c, group)
+    if compiled and q.tokens and c.tokens:
+        vector, pairs, unmatched_q, unmatched_c = _compiled_feature_values(q, c, group)
+    else:
+        vector, pairs, unmatched_q, unmatched_c = _feature_values(q, c, group)
+    values = dict(zip(FEATURES, vector, strict=True))
     weights = model.weights[group]
     parts = {name: weights.get(name, 0.0) * values[name] for name in FEATURES}
     logit = model.bias[group] + sum(parts.values())
@@ -450,6 +462,47 @@ def compare_names(
 # --------------------------------------------------------------------------- compiled
 
 
+@cache
+def _kernels() -> Any:
+    """The compiled kernels' module (imported on first use: it loads numba)."""
+    from listwatch.screening import kernels
+
+    return kernels
+
+
+_HOW = ("exact", "number", "initial", "spelling", "phonetic", "skeleton", "joined")
+"""The names of the kernels' alignment codes (``kernels.EXACT`` ... ``kernels.JOINED``)."""
+
+
+def _compiled_feature_values(
+    q: AnalyzedName, c: AnalyzedName, group: str
+) -> tuple[list[float], list[tuple[int, int, float, str]], list[str], list[str]]:
+    """:func:`_feature_values` worked out by :func:`listwatch.screening.kernels.compare_pair`."""
+    qb, cb = name_bytes(q), name_bytes(c)
+    values, pi, pj, psim, phow, sim_q, sim_c = _kernels().compare_pair(
+        qb.form, qb.shape, qb.weights, qb.phonetics,
+        cb.form, cb.shape, cb.weights, cb.phonetics,
+        group == "person", compiled_tables().loose,
+    )  # fmt: skip
+    pairs = [
+        (i, j, sim, _HOW[how])
+        for i, j, sim, how in zip(
+            pi.tolist(), pj.tolist(), psim.tolist(), phow.tolist(), strict=True
+        )
+    ]
+    unmatched_q = [
+        t
+        for t, ident, s in zip(q.tokens, q.identifying, sim_q.tolist(), strict=True)
+        if ident and not s
+    ]
+    unmatched_c = [
+        t
+        for t, ident, s in zip(c.tokens, c.identifying, sim_c.tolist(), strict=True)
+        if ident and not s
+    ]
+    return values.tolist(), pairs, unmatched_q, unmatched_c
+
+
 @dataclass(frozen=True)
 class NameBytes:
     """An analysed name as the compiled scorer reads it (see
@@ -461,11 +514,10 @@ class NameBytes:
     phonetics: Any
 
 
+@lru_cache(maxsize=1024)
 def name_bytes(name: AnalyzedName) -> NameBytes:
     """The byte forms of an analysed name, for :func:`listwatch.screening.kernels.score_names`."""
     import numpy as np
-
-    from listwatch.screening.normalize import name_shape, phonetic_form
 
     return NameBytes(
         form=np.frombuffer(name.normalized.encode("ascii"), dtype=np.uint8),
@@ -503,15 +555,15 @@ _COMPILED: dict[int, tuple[Model, CompiledTables]] = {}
 
 def compiled_tables(model: Model | None = None) -> CompiledTables:
     """The tables of :class:`CompiledTables` for a model (built once per model)."""
+    model = model or default_model()
+    found = _COMPILED.get(id(model))
+    if found is not None and found[0] is model:
+        return found[1]
     import numpy as np
 
     from listwatch.screening.kernels import GROUP_CODES
     from listwatch.screening.normalize import _LOOSE, _tables, legal_form_weight
 
-    model = model or default_model()
-    found = _COMPILED.get(id(model))
-    if found is not None and found[0] is model:
-        return found[1]
     rows = sorted(GROUP_CODES.items(), key=lambda item: item[1])
     tables = _tables()
     codes = sorted(

@@ -757,9 +757,11 @@ def _features(
     c_blob: Array, c_starts: Array, c_ends: Array, c_kinds: Array, c_weights: Array,
     c_native: bool, c_phon: Array, c_pstarts: Array, c_pends: Array,
     person: bool, loose: Loose, scratch: Array,
-) -> Array:  # fmt: skip
+) -> tuple[Array, Array, Array, Array, Array, Array, Array]:  # fmt: skip
     """compare._feature_values: the features in the order of compare.FEATURES
-    (``q_parts``: :func:`_query_parts` of the query)."""
+    (``q_parts``: :func:`_query_parts` of the query), then the alignment behind them (the
+    aligned token pairs as indices ``i``, ``j``, their similarity and how they were
+    aligned) and the similarity of each token's match on either side (0: unmatched)."""
     nq, nc = len(q_starts), len(c_starts)
     q_legal, q_core, total_q, q_sorted, q_text, q_compact = q_parts
     c_legal = c_kinds == _KIND_LEGAL
@@ -864,7 +866,7 @@ def _features(
     values[15] = 1.0 if min(len(q_sorted), len(c_sorted)) == 1 else 0.0
     values[16] = 1.0 if fewest >= 2 and not both and n_q + n_c > 0 else 0.0
     values[17] = 1.0 if fewest == 1 and max(core_count_q, core_count_c) >= 3 and not both else 0.0
-    return values
+    return values, pi, pj, psim, phow, sim_q, sim_c
 
 
 @njit(cache=True, nogil=True)
@@ -931,12 +933,34 @@ def score_names(
             q_form, q_starts, q_ends, q_kinds, q_weights, q_native, q_phon, q_pstarts, q_pends,
             q_parts, forms, c_starts, c_ends, c_kinds, c_weights, c_native, phonetics, c_pstarts,
             c_pends, group == 0, loose, scratch,
-        )  # fmt: skip
+        )[0]  # fmt: skip
         total = 0.0
         for k in range(N_FEATURES):
             total += model_weights[group, k] * values[k]
         scores[n] = _sigmoid(model_bias[group] + total)
     return scores, same
+
+
+@njit(cache=True, nogil=True)
+def compare_pair(
+    q_form: Array, q_shape: Array, q_weights: Array, q_phon: Array,
+    c_form: Array, c_shape: Array, c_weights: Array, c_phon: Array,
+    person: bool, loose: Loose,
+) -> tuple[Array, Array, Array, Array, Array, Array, Array]:  # fmt: skip
+    """The features of one pair of names (byte forms as compare.name_bytes gives them, both
+    with tokens) and the alignment behind them, as :func:`_features` returns them."""
+    q_starts, q_ends = _split(q_form, 0, len(q_form))
+    q_native, q_kinds = _parse_shape(q_shape, 0, len(q_shape))
+    q_pstarts, q_pends = _split(q_phon, 0, len(q_phon))
+    c_starts, c_ends = _split(c_form, 0, len(c_form))
+    c_native, c_kinds = _parse_shape(c_shape, 0, len(c_shape))
+    c_pstarts, c_pends = _split(c_phon, 0, len(c_phon))
+    return _features(
+        q_form, q_starts, q_ends, q_kinds, q_weights, q_native, q_phon, q_pstarts, q_pends,
+        _query_parts(q_form, q_starts, q_ends, q_kinds, q_weights), c_form, c_starts, c_ends,
+        c_kinds, c_weights, c_native, c_phon, c_pstarts, c_pends, person, loose,
+        np.zeros(SCRATCH_WORDS, np.uint64),
+    )  # fmt: skip
 
 
 @njit(cache=True, nogil=True)
@@ -1262,7 +1286,8 @@ def warm_up() -> float:
     )
     screener = Screener(index)
     for name in ("Xiaomi Corp", "Sidorov Ivan"):
-        screener.match(Query(name=name, threshold=0.0))
+        for hit in screener.match(Query(name=name, threshold=0.0)):
+            hit.explained()
     return time.perf_counter() - start
 
 

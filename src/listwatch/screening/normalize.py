@@ -51,6 +51,7 @@ _APOSTROPHES = re.compile(r"['’`´ʻʼʿʾ‘]")
 _CJK_PREFIXES = ("CJK", "HIRAGANA", "KATAKANA", "HANGUL")
 
 
+@lru_cache(maxsize=256)
 def schema_group(schema: str | None) -> str:
     """``person``, ``object`` (vessels, aircraft) or ``org`` for a FollowTheMoney schema name.
 
@@ -459,9 +460,12 @@ class AnalyzedName:
         }
 
 
+_ASCII_LETTER = re.compile("[A-Za-z]")
+
+
 def _detect_script(name: str) -> str | None:
     if name.isascii():
-        return "Latn" if any(c.isalpha() for c in name) else None
+        return "Latn" if _ASCII_LETTER.search(name) else None
     from listwatch.registry.names import detect_script
 
     return detect_script(name)
@@ -499,6 +503,8 @@ def _merge_single_letters(tokens: list[str]) -> tuple[list[str], dict[str, str]]
     """
     merged: list[str] = []
     written: dict[str, str] = {}
+    if all(len(token) != 1 for token in tokens):
+        return tokens, written
     run: list[str] = []
     for token in [*tokens, ""]:
         if len(token) == 1 and token.isalpha():
@@ -533,22 +539,22 @@ def _match_latin_forms(tokens: list[str]) -> dict[int, tuple[int, str, str, floa
     rigour's table (ISO 20275) is tried first, then ``legal_forms.yaml``; where both match
     overlapping tokens the first found wins, so "co ltd" is one form, not "co" and "ltd".
     """
-    from rigour.names import extract_org_types
-
     found: dict[int, tuple[int, str, str, float]] = {}
     tables = _tables()
     covered: set[int] = set()
     joined = " ".join(tokens)
-    for matched, code in extract_org_types(joined):
+    for matched, code in _rigour_names().extract_org_types(joined):
         if matched in tables.rigour_ignore:
             continue
         parts = matched.split()
-        for start in range(len(tokens) - len(parts) + 1):
-            span = set(range(start, start + len(parts)))
-            if tokens[start : start + len(parts)] != parts or span & covered:
+        size = len(parts)
+        for start in range(len(tokens) - size + 1):
+            if tokens[start : start + size] != parts or not covered.isdisjoint(
+                range(start, start + size)
+            ):
                 continue
-            found[start] = (len(parts), matched, _generic_code(matched, code), tables.rigour_weight)
-            covered.update(span)
+            found[start] = (size, matched, _generic_code(matched, code), tables.rigour_weight)
+            covered.update(range(start, start + size))
             break
     i = 0
     while i < len(tokens):
@@ -567,9 +573,7 @@ def _match_latin_forms(tokens: list[str]) -> dict[int, tuple[int, str, str, floa
 @lru_cache(maxsize=4096)
 def _generic_code(matched: str, code: str) -> str:
     """rigour's generic code of a legal form ("gmbh" → "llc"), or its specific code."""
-    from rigour.names import extract_org_types
-
-    generic = extract_org_types(matched, generic=True)
+    generic = _rigour_names().extract_org_types(matched, generic=True)
     return str(generic[0][1]) if generic else code
 
 
@@ -606,9 +610,7 @@ def analyze_name(name: str, schema: str = "Company") -> AnalyzedName:
                 steps.append(f"legal form {spelling!r} → {form.code}")
     text = _POSSESSIVE.sub("", text)
     text = _APOSTROPHES.sub("", text)
-    from rigour.names import tokenize_name
-
-    raw_tokens = [_strip_marks(t) for t in tokenize_name(text)]
+    raw_tokens = [_strip_marks(t) for t in _rigour_names().tokenize_name(text)]
     tokens: list[str] = []
     transliterated = False
     for token in raw_tokens:
@@ -761,6 +763,14 @@ def phonetic_key(token: str) -> str | None:
     if len(token) < 2 or not token.isalpha():
         return None
     return _metaphone()(token) or None
+
+
+@cache
+def _rigour_names() -> Any:
+    """rigour's name functions (imported on first use: the import takes a fifth of a second)."""
+    import rigour.names
+
+    return rigour.names
 
 
 @cache

@@ -282,7 +282,9 @@ class Screener:
                 match="name",
                 matched_name=candidate.name,
                 matched_kind=candidate.kind,
-                explain=_explainer(query_name, candidate.name, candidate.schema, group),
+                explain=_explainer(
+                    query_name, candidate.name, candidate.schema, group, self.compiled
+                ),
             )
 
     def _name_of(self, position: int) -> tuple[str, str]:
@@ -337,11 +339,13 @@ class Screener:
         return hits
 
 
-def _explainer(query: AnalyzedName, name: str, schema: str, group: str) -> Callable[[], Comparison]:
+def _explainer(
+    query: AnalyzedName, name: str, schema: str, group: str, compiled: bool
+) -> Callable[[], Comparison]:
     """The full comparison of a hit, with the candidate's normalisation steps."""
 
     def explain() -> Comparison:
-        return compare_analyzed(query, analyze_name(name, schema), group)
+        return compare_analyzed(query, analyze_name(name, schema), group, compiled=compiled)
 
     return explain
 
