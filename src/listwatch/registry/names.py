@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import unicodedata
+from functools import lru_cache
 
 _SCRIPT_PREFIXES = (
     ("CJK", "Hani"),
@@ -29,13 +30,21 @@ def detect_script(name: str) -> str | None:
     """The ISO 15924 code of the dominant script of ``name`` (``Latn``, ``Hani``, ``Cyrl`` ...)."""
     counts: dict[str, int] = {}
     for char in name:
-        if not char.isalpha():
-            continue
-        label = unicodedata.name(char, "")
-        for prefix, script in _SCRIPT_PREFIXES:
-            if label.startswith(prefix):
-                counts[script] = counts.get(script, 0) + 1
-                break
+        script = _char_script(char)
+        if script is not None:
+            counts[script] = counts.get(script, 0) + 1
     if not counts:
         return None
     return max(counts.items(), key=lambda item: item[1])[0]
+
+
+@lru_cache(maxsize=16_384)
+def _char_script(char: str) -> str | None:
+    """The script of a letter (None for other characters and scripts not told apart)."""
+    if not char.isalpha():
+        return None
+    label = unicodedata.name(char, "")
+    for prefix, script in _SCRIPT_PREFIXES:
+        if label.startswith(prefix):
+            return script
+    return None

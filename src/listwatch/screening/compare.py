@@ -113,8 +113,9 @@ class Comparison:
         steps = [*self.query.steps, *self.candidate.steps]
         if steps:
             pieces.append("steps: " + "; ".join(dict.fromkeys(steps)))
-        top = sorted(self.parts.items(), key=lambda item: -abs(item[1]))[:4]
-        pieces.append("parts: " + ", ".join(f"{k} {v:+.2f}" for k, v in top if v))
+        weighed = [(k, v) for k, v in self.parts.items() if v]
+        top = sorted(weighed, key=lambda item: -abs(item[1]))[:4]
+        pieces.append("parts: " + ", ".join(f"{k} {v:+.2f}" for k, v in top))
         return " | ".join(pieces)
 
     def to_dict(self) -> dict[str, Any]:
@@ -334,12 +335,7 @@ def _feature_values(
     cov_c = (
         sum(w * s for w, s in zip(c.weights, sim_c, strict=True)) / total_c if total_c > 0 else 0.0
     )
-    unmatched_q = [
-        t for t, ident, s in zip(q.tokens, q.identifying, sim_q, strict=True) if ident and not s
-    ]
-    unmatched_c = [
-        t for t, ident, s in zip(c.tokens, c.identifying, sim_c, strict=True) if ident and not s
-    ]
+    unmatched_q, unmatched_c = _unmatched(q, sim_q), _unmatched(c, sim_c)
     matched = [s for s in sim_q if s > 0]
     quality = sum(matched) / len(matched) if matched else 0.0
     numbers_q, numbers_c = q.numbers, c.numbers
@@ -374,6 +370,17 @@ def _feature_values(
         1.0 if fewest == 1 and max(core_count_q, core_count_c) >= 3 and not (n_q and n_c) else 0.0,
     ]
     return values, pairs, unmatched_q, unmatched_c
+
+
+def _unmatched(name: AnalyzedName, similarities: list[float]) -> list[str]:
+    """The identifying tokens of a name that the alignment left without a match."""
+    return [
+        token
+        for token, identifying, similarity in zip(
+            name.tokens, name.identifying, similarities, strict=True
+        )
+        if identifying and not similarity
+    ]
 
 
 def features(q: AnalyzedName, c: AnalyzedName, group: str) -> tuple[dict[str, float], Any]:
@@ -470,10 +477,6 @@ def _kernels() -> Any:
     return kernels
 
 
-_HOW = ("exact", "number", "initial", "spelling", "phonetic", "skeleton", "joined")
-"""The names of the kernels' alignment codes (``kernels.EXACT`` ... ``kernels.JOINED``)."""
-
-
 def _compiled_feature_values(
     q: AnalyzedName, c: AnalyzedName, group: str
 ) -> tuple[list[float], list[tuple[int, int, float, str]], list[str], list[str]]:
@@ -484,23 +487,14 @@ def _compiled_feature_values(
         cb.form, cb.shape, cb.weights, cb.phonetics,
         group == "person", compiled_tables().loose,
     )  # fmt: skip
+    how_names = _kernels().HOW_NAMES
     pairs = [
-        (i, j, sim, _HOW[how])
+        (i, j, sim, how_names[how])
         for i, j, sim, how in zip(
             pi.tolist(), pj.tolist(), psim.tolist(), phow.tolist(), strict=True
         )
     ]
-    unmatched_q = [
-        t
-        for t, ident, s in zip(q.tokens, q.identifying, sim_q.tolist(), strict=True)
-        if ident and not s
-    ]
-    unmatched_c = [
-        t
-        for t, ident, s in zip(c.tokens, c.identifying, sim_c.tolist(), strict=True)
-        if ident and not s
-    ]
-    return values.tolist(), pairs, unmatched_q, unmatched_c
+    return values.tolist(), pairs, _unmatched(q, sim_q.tolist()), _unmatched(c, sim_c.tolist())
 
 
 @dataclass(frozen=True)

@@ -24,8 +24,9 @@ import math
 import numpy as np
 from numba import njit
 
-# How two tokens were aligned (the ``how`` of compare.token_similarity).
-EXACT, NUMBER, INITIAL, SPELLING, PHONETIC, SKELETON, JOINED = range(7)
+# How two tokens were aligned (the ``how`` of compare.token_similarity), and its codes here.
+HOW_NAMES = ("exact", "number", "initial", "spelling", "phonetic", "skeleton", "joined")
+EXACT, NUMBER, INITIAL, SPELLING, PHONETIC, SKELETON, JOINED = range(len(HOW_NAMES))
 # Groups of schemata, as indices of the model's weight rows.
 GROUP_CODES = {"person": 0, "org": 1, "object": 2}
 N_FEATURES = 18
