@@ -70,14 +70,18 @@ def test_compiled_score_equals_the_python_score(schema: str, name1: str, name2: 
     assert reverse == pytest.approx(expected_reverse, abs=1e-9)
 
 
-def test_compiled_scores_equal_python_scores_on_labelled_pairs() -> None:
+def _labelled_sample(seed: int) -> list[dict[str, str]]:
+    """400 labelled pairs of ``../shared`` (the test is skipped when it is absent)."""
     if not PAIRS_DEV.exists():
         pytest.skip(f"labelled pairs not found at {PAIRS_DEV} (../shared is absent)")
     with PAIRS_DEV.open(encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
-    sample = random.Random(5).sample(rows, min(400, len(rows)))
+    return random.Random(seed).sample(rows, min(400, len(rows)))
+
+
+def test_compiled_scores_equal_python_scores_on_labelled_pairs() -> None:
     differing = []
-    for row in sample:
+    for row in _labelled_sample(5):
         compiled, expected = _compiled_score(row["schema"], row["name1"], row["name2"])
         if abs(compiled - expected) > 1e-9:
             differing.append((row["schema"], row["name1"], row["name2"], compiled, expected))
@@ -101,14 +105,9 @@ def test_compiled_comparison_equals_the_python_comparison(
 
 
 def test_compiled_comparisons_equal_python_comparisons_on_labelled_pairs() -> None:
-    if not PAIRS_DEV.exists():
-        pytest.skip(f"labelled pairs not found at {PAIRS_DEV} (../shared is absent)")
-    with PAIRS_DEV.open(encoding="utf-8") as handle:
-        rows = list(csv.DictReader(handle))
-    sample = random.Random(6).sample(rows, min(400, len(rows)))
     differing = [
         (row["schema"], row["name1"], row["name2"])
-        for row in sample
+        for row in _labelled_sample(6)
         if not _same_comparison(row["schema"], row["name1"], row["name2"])
     ]
     assert differing == []
