@@ -993,6 +993,31 @@ def _radix_sort(values: Array, low: int, high: int) -> Array:
 
 
 @njit(cache=True, nogil=True)
+def _still_in_reach(
+    ids: Array, shared: Array, whole: Array, denominator: Array, n: int, limit: int,
+    remaining: float, whole_left: bool,
+) -> int:  # fmt: skip
+    """Keep, in place and in order, the first ``n`` names whose rank could still reach the
+    ``limit``-th best lower bound, were they to hold every key left (worth ``remaining``,
+    and a whole-name key while ``whole_left``); returns how many are kept. The bound is
+    widened by a relative 1e-12 so that rounding never drops a name that ties."""
+    lower = np.empty(n, np.float64)
+    for e in range(n):
+        lower[e] = 2 * shared[e] / denominator[e] + 0.5 * whole[e]
+    cut = _kth_largest(lower, limit)
+    kept = 0
+    for e in range(n):
+        upper = 2 * (shared[e] + remaining) / denominator[e] + 0.5 * (
+            1.0 if whole_left else whole[e]
+        )
+        if upper * (1 + 1e-12) >= cut:
+            ids[kept], shared[kept], whole[kept] = ids[e], shared[e], whole[e]
+            denominator[kept] = denominator[e]
+            kept += 1
+    return kept
+
+
+@njit(cache=True, nogil=True)
 def _gallop(postings: Array, low: int, end: int, name: int) -> int:
     """The first position from ``low`` in the sorted postings[low:end] holding ``name`` or
     more: steps doubling from ``low``, then a binary search in the last step, so a walk
@@ -1228,33 +1253,32 @@ def rank_names(
     for e in range(n):
         norm = np.float64(norms[ids[e]])
         denominator[e] = query_norm + (norm if norm > 1e-3 else 1e-3)
-    if (len(pending_starts) or len(whole_starts)) and n:
+    # The keys not read, one at a time: before each, only the names that could still
+    # reach the limit-th best (what the keys left could add, at most) are looked up.
+    n_pending = len(pending_starts)
+    n_left = n_pending + len(whole_starts)
+    remaining = pending_extra
+    any_whole = len(whole_starts) > 0
+    for r in range(n_left):
         if n > limit:
-            lower = np.empty(n, np.float64)
-            upper = np.empty(n, np.float64)
-            for e in range(n):
-                lower[e] = 2 * shared_ids[e] / denominator[e] + 0.5 * whole_ids[e]
-                upper[e] = 2 * (shared_ids[e] + pending_extra) / denominator[e] + 0.5 * (
-                    1.0 if len(whole_starts) else whole_ids[e]
-                )
-            keep = np.flatnonzero(upper >= _kth_largest(lower, limit))
-            ids = ids[keep]
-            shared_ids = shared_ids[keep]
-            whole_ids = whole_ids[keep]
-            denominator = denominator[keep]
-            n = len(ids)
-        for r in range(len(pending_starts) + len(whole_starts)):
-            is_token = r < len(pending_starts)
-            start = pending_starts[r] if is_token else whole_starts[r - len(pending_starts)]
-            end = pending_ends[r] if is_token else whole_ends[r - len(pending_starts)]
-            at = start
-            for e in range(n):
-                at = _gallop(postings, at, end, ids[e])
-                if at < end and postings[at] == ids[e]:
-                    if is_token:
-                        shared_ids[e] = shared_ids[e] + pending_weights[r]
-                    else:
-                        whole_ids[e] = 1.0
+            n = _still_in_reach(
+                ids, shared_ids, whole_ids, denominator, n, limit, remaining, any_whole
+            )
+        is_token = r < n_pending
+        start = pending_starts[r] if is_token else whole_starts[r - n_pending]
+        end = pending_ends[r] if is_token else whole_ends[r - n_pending]
+        at = start
+        for e in range(n):
+            at = _gallop(postings, at, end, ids[e])
+            if at < end and postings[at] == ids[e]:
+                if is_token:
+                    shared_ids[e] = shared_ids[e] + pending_weights[r]
+                else:
+                    whole_ids[e] = 1.0
+        if is_token:
+            remaining -= pending_weights[r]
+    ids, shared_ids, whole_ids = ids[:n], shared_ids[:n], whole_ids[:n]
+    denominator = denominator[:n]
     rank = np.empty(n, np.float64)
     for e in range(n):
         rank[e] = 2 * shared_ids[e] / denominator[e] + (0.5 if whole_ids[e] > 0 else 0.0)
