@@ -193,6 +193,34 @@ def test_walking_sorted_postings_finds_exactly_the_names_in_them(count: int) -> 
     assert found == np.isin(ids, postings[start:end]).tolist()
 
 
+@pytest.mark.parametrize("size", [0, 1, 2, 1_000, 300_000])
+@pytest.mark.parametrize("spread", ["even", "clustered"])
+def test_hash_lookup_finds_exactly_the_hashes_held(size: int, spread: str) -> None:
+    """Keys are found where they are and not found where they are not: at both ends of the
+    64-bit range, beyond the smallest and largest held, and when hashes crowd together
+    (the search guesses from an even spread but must not depend on it)."""
+    import numpy as np
+
+    from listwatch.screening.kernels import find_hash
+
+    rng = np.random.default_rng(size)
+    top = np.iinfo(np.uint64).max
+    if spread == "even":
+        values = rng.integers(0, top, size, dtype=np.uint64, endpoint=True)
+    else:
+        values = rng.integers(2**40, 2**40 + 4 * size + 8, size, dtype=np.uint64)
+    hashes = np.unique(values)
+    held = rng.choice(hashes, size=min(len(hashes), 2_000), replace=False)
+    probes = np.concatenate(
+        [held, rng.integers(0, top, 2_000, dtype=np.uint64, endpoint=True), held + np.uint64(1)]
+    )
+    probes = np.concatenate([probes, np.array([0, 1, top - 1, top], dtype=np.uint64)])
+    for value in probes:
+        position = int(np.searchsorted(hashes, value))
+        expected = position if position < len(hashes) and hashes[position] == value else -1
+        assert find_hash(hashes, value) == expected, value
+
+
 def test_radix_sort_and_kth_largest_agree_with_numpy() -> None:
     import numpy as np
 

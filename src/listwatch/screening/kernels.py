@@ -1040,6 +1040,31 @@ def _gallop(postings: Array, low: int, end: int, name: int) -> int:
 
 
 @njit(cache=True, nogil=True)
+def find_hash(hashes: Array, value: int) -> int:
+    """The position of ``value`` in ``hashes`` (sorted, distinct), or -1. Hashes are spread
+    evenly over 64 bits, so the search starts where ``value`` falls in proportion and
+    gallops from there: a few neighbouring reads in place of a binary search's dozen
+    far-apart ones over an array of millions."""
+    n = len(hashes)
+    if n == 0:
+        return -1
+    guess = min(n - 1, int(float(value) / 18446744073709551616.0 * n))
+    if hashes[guess] < value:
+        low = _gallop(hashes, guess + 1, n, value)
+    else:
+        # back from the guess, steps doubling, to a position below ``value`` (or 0)
+        high = guess
+        step = 1
+        low = high - step
+        while low > 0 and hashes[low] >= value:
+            high = low
+            step *= 2
+            low = high - step
+        low = _gallop(hashes, max(low, 0), high, value)
+    return low if low < n and hashes[low] == value else -1
+
+
+@njit(cache=True, nogil=True)
 def _kth_largest(values: Array, k: int) -> float:
     """The ``k``-th largest of ``values`` (``np.partition(values, n - k)[n - k]``), with a
     heap of ``k`` values instead of a partition of a copy of them all."""
@@ -1081,13 +1106,12 @@ def rank_query(
     n_keys = len(flat)
     if n_keys == 0:
         return np.empty(0, np.int64), np.empty(0, np.float64)
-    position = np.searchsorted(key_hashes, flat)
     starts = np.zeros(n_keys, np.int64)
     ends = np.zeros(n_keys, np.int64)
     sizes = np.zeros(n_keys, np.int64)
     for k in range(n_keys):
-        p = position[k]
-        if p < len(key_hashes) and key_hashes[p] == flat[k]:
+        p = find_hash(key_hashes, flat[k])
+        if p >= 0:
             starts[k] = key_offsets[p]
             ends[k] = key_offsets[p + 1]
             sizes[k] = ends[k] - starts[k]
