@@ -1048,7 +1048,7 @@ def find_hash(hashes: Array, value: int) -> int:
     n = len(hashes)
     if n == 0:
         return -1
-    guess = min(n - 1, int(float(value) / 18446744073709551616.0 * n))
+    guess = min(n - 1, int(float(value) / 2.0**64 * n))
     if hashes[guess] < value:
         low = _gallop(hashes, guess + 1, n, value)
     else:
