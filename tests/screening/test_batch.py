@@ -100,6 +100,21 @@ def test_bad_isin_in_a_row_is_reported_in_that_row(sqlite_url: str, tmp_path: Pa
     assert "line 2" in row["error"] and "check digit" in row["error"]
 
 
+def test_a_bad_row_repeated_names_each_of_its_lines(sqlite_url: str, tmp_path: Path) -> None:
+    source = tmp_path / "in.csv"
+    source.write_text(
+        "name,identifiers\nApple,US0378331006\nXiaomi Corp,\nApple,US0378331006\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "out.csv"
+    code, _, stderr = invoke(sqlite_url, "screen-batch", str(source), "--out", str(out))
+    assert code == 0, stderr
+    first, good, second = list(csv.DictReader(out.open(encoding="utf-8")))
+    assert first["error"].startswith("line 2: ") and second["error"].startswith("line 4: ")
+    assert "check digit" in second["error"] and second["match"] == "false"
+    assert good["error"] == "" and good["match_name"].startswith("Xiaomi")
+
+
 def test_portfolio_exposure(sqlite_url: str, tmp_path: Path) -> None:
     holdings = tmp_path / "holdings.csv"
     holdings.write_text(
@@ -199,13 +214,13 @@ def test_a_row_repeated_in_later_chunks_is_screened_once(
     job = ScreenJob(sqlite_url, str(state.directory), dt.date(2025, 1, 31), None, None, "any",
                     None, 3)  # fmt: skip
     screened: list[str | None] = []
-    match = Screener.match
+    match_many = Screener.match_many
 
-    def counting(self: Screener, query: Any) -> Any:
-        screened.append(query.name)
-        return match(self, query)
+    def counting(self: Screener, queries: Any) -> Any:
+        screened.extend(query.name for query in queries)
+        return match_many(self, queries)
 
-    monkeypatch.setattr(Screener, "match", counting)
+    monkeypatch.setattr(Screener, "match_many", counting)
     rows = [
         (i + 2, {"name": "Xiaomi Corp", "country": "cn" if i % 3 == 0 else ""})
         for i in range(3 * CHUNK)
@@ -234,3 +249,22 @@ def test_output_is_written_whole_or_not_at_all(tmp_path: Path) -> None:
     import pyarrow.parquet as pq
 
     assert pq.read_table(tmp_path / "out.parquet").num_rows == 25_000
+
+
+def test_the_cycle_collector_is_paused_for_a_chunk_only() -> None:
+    import gc
+
+    from listwatch.screening.batch import collector_paused
+
+    assert gc.isenabled()
+    with pytest.raises(RuntimeError), collector_paused():
+        assert not gc.isenabled()
+        raise RuntimeError("a row failed")
+    assert gc.isenabled()  # back on after a failure too
+    gc.disable()
+    try:
+        with collector_paused():
+            pass
+        assert not gc.isenabled()  # a collector paused by the caller stays paused
+    finally:
+        gc.enable()

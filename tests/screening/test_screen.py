@@ -120,6 +120,42 @@ def test_bad_identifier_in_a_query_object_raises(sqlite_url: str, tmp_path: Path
     registry.dispose()
 
 
+@pytest.mark.parametrize("compiled", [True, False])
+def test_queries_matched_together_get_the_answers_of_each_alone(
+    sqlite_url: str, tmp_path: Path, compiled: bool
+) -> None:
+    """match_many passes queries through each stage together; every query still gets what
+    match gives it alone, and an invalid identifier is that query's error only."""
+    registry = Registry(sqlite_url)
+    state = open_index(registry, tmp_path / "index")
+    with registry.transaction() as session:
+        screener = Screener(state.index, canonical_map(session), compiled=compiled)
+    queries = [
+        Query(name="XIAOMI CORP."),
+        Query(name="小米集团", limit=1),
+        Query(name="Xiaomi", identifiers=["US0378331006"]),  # bad check digit
+        Query(name="SZ DJI Technology Co., Ltd.", country="cn"),
+        Query(name="US0378331005"),  # a valid ISIN screened as an identifier, not a name
+        Query(name="Хуавей", schema="Company"),
+        Query(name="Qorvathen Trading Zylophant"),
+        Query(name="Xiaomi", schema="Person"),
+        Query(name=""),
+        Query(name="Semiconductor Manufacturing International", threshold=0.5, limit=3),
+    ]
+    together = screener.match_many(queries)
+    assert len(together) == len(queries)
+    for query, found in zip(queries, together, strict=True):
+        if query.identifiers:
+            assert isinstance(found, IdentifierError) and "check digit" in str(found)
+            continue
+        assert not isinstance(found, IdentifierError)
+        alone = screener.match(query)
+        assert [h.to_dict() for h in found] == [h.to_dict() for h in alone], query
+    assert together[0][0].entity_id == together[1][0].entity_id  # type: ignore[index]
+    assert len(together[1]) == 1 and together[8] == []
+    registry.dispose()
+
+
 def test_compare_command(sqlite_url: str) -> None:
     result = runner.invoke(app, ["compare", "XIAOMI CORP.", "小米集团", "--json"])
     assert result.exit_code == 0

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import itertools
 import json
 import os
 import tarfile
@@ -366,27 +367,39 @@ def _scratch() -> str | None:
 def _match_partition(
     package: Any, job: RowJob, part: Iterable[tuple[int, dict[str, str]]]
 ) -> Iterator[tuple[int, dict[str, str], list[dict[str, Any]], str]]:
-    """(row number, row, hits without status, error) for each row of a partition."""
-    from listwatch.screening.batch import hit_records, row_query
+    """(row number, row, hits without status, error) for each row of a partition, matched
+    a chunk of rows at a time (as ``screen-batch`` does)."""
+    from listwatch.screening.batch import CHUNK, collector_paused, hit_records, row_query
     from listwatch.screening.identifiers import IdentifierError
 
     screener = _screener(package)
-    for number, row in part:
-        line = number + 2  # the header is line 1
-        query = row_query(row, job.schema, job.threshold, job.limit)
-        error = ""
-        hits = []
-        if any("\ufffd" in value for value in row.values()):
-            # Spark decodes bad bytes as U+FFFD where screen-batch refuses the whole file.
-            error = f"line {line}: not UTF-8 text (the input must be UTF-8); not screened"
-        else:
-            try:
-                hits = screener.match(query)
-            except IdentifierError as exc:
-                error = f"line {line}: {exc}"
-        keep = ("entity", "score", "match", "matched_name", "explanation")
-        slim = [{key: full[key] for key in keep} for full in hit_records(hits)]
-        yield number, row, slim, error
+    keep = ("entity", "score", "match", "matched_name", "explanation")
+    rows = iter(part)
+    while chunk := list(itertools.islice(rows, CHUNK)):
+        # Spark decodes bad bytes as U+FFFD where screen-batch refuses the whole file.
+        readable = [(n, row) for n, row in chunk if not any("\ufffd" in v for v in row.values())]
+        queries = [row_query(row, job.schema, job.threshold, job.limit) for _n, row in readable]
+        with collector_paused():
+            found_rows = screener.match_many(queries)
+            records = [
+                found if isinstance(found, IdentifierError) else hit_records(found)
+                for found in found_rows
+            ]
+        matched = dict(zip((n for n, _row in readable), records, strict=True))
+        for number, row in chunk:
+            line = number + 2  # the header is line 1
+            found = matched.get(number)
+            if found is None:
+                yield (
+                    number,
+                    row,
+                    [],
+                    f"line {line}: not UTF-8 text (the input must be UTF-8); not screened",
+                )
+            elif isinstance(found, IdentifierError):
+                yield number, row, [], f"line {line}: {found}"
+            else:
+                yield number, row, [{key: full[key] for key in keep} for full in found], ""
 
 
 def _format_partition(

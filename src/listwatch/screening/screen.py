@@ -11,7 +11,7 @@ follow from it.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -24,6 +24,7 @@ from listwatch.screening.compare import (
     score_analyzed,
 )
 from listwatch.screening.identifiers import (
+    IdentifierError,
     ParsedIdentifier,
     looks_like_identifier,
     parse_identifier,
@@ -118,6 +119,48 @@ class Hit:
         }
 
 
+@dataclass
+class _Search:
+    """One query on its way through :meth:`Screener.match_many`."""
+
+    query: Query
+    threshold: float
+    name: str  # the name to screen ("" when none, or when it is an identifier)
+    found: dict[str, Hit]  # hits by identifier, by entity
+    name_hits: list[Hit] = field(default_factory=list)
+
+    @property
+    def schema(self) -> str:
+        return self.query.schema or "any"
+
+    @property
+    def country(self) -> str | None:
+        return (self.query.country or "").lower() or None
+
+    def hits(self) -> list[Hit]:
+        """Identifier hits, then name hits of other entities, by score, up to the limit."""
+        hits = dict(self.found)
+        for hit in self.name_hits:
+            hits.setdefault(hit.entity_id, hit)
+        ordered = sorted(
+            hits.values(), key=lambda h: (h.match != "identifier", -h.score, h.entity_id)
+        )
+        return ordered[: self.query.limit]
+
+
+@dataclass
+class _Scored:
+    """A query's ranked candidates (index positions) and the scores of those kept."""
+
+    analyzed: AnalyzedName
+    positions: list[int]
+    ranks: list[float]
+    groups: list[str]  # the schema group of each candidate's entity
+    as_person: AnalyzedName | None = None  # the query read as a person's name, if needed
+    kept: list[int] = field(default_factory=list)  # candidates of the query's type
+    scores: dict[int, float] = field(default_factory=dict)  # of the kept candidates
+
+
 class Screener:
     """Screens queries against one index; a database session adds names, status and duties."""
 
@@ -136,6 +179,36 @@ class Screener:
 
     def match(self, query: Query) -> list[Hit]:
         """Hits above the threshold, identifiers first, then by score (no status yet)."""
+        found = self.match_many([query])[0]
+        if isinstance(found, IdentifierError):
+            raise found
+        return found
+
+    def match_many(self, queries: Sequence[Query]) -> list[list[Hit] | IdentifierError]:
+        """:meth:`match` of each query, or the error of a query with an invalid identifier.
+
+        The queries pass each stage together (analysis, ranking, scoring, choosing hits)
+        rather than one after the other: a stage's code and tables then stay in the
+        processor's caches from one query to the next, which a batch of names gains from.
+        """
+        searches: list[_Search | IdentifierError] = []
+        for query in queries:
+            try:
+                searches.append(self._search(query))
+            except IdentifierError as exc:
+                searches.append(exc)
+        named = [s for s in searches if isinstance(s, _Search) and s.name]
+        if self.compiled:
+            self._name_hits_compiled(named)
+        else:
+            for search in named:
+                search.name_hits = self._name_hits_python(
+                    search.name, search.query, search.threshold
+                )
+        return [s if isinstance(s, IdentifierError) else s.hits() for s in searches]
+
+    def _search(self, query: Query) -> _Search:
+        """A query's identifier hits, and the name left to screen."""
         threshold = default_threshold() if query.threshold is None else query.threshold
         hits: dict[str, Hit] = {}
         identifiers = self.parse_identifiers(query)
@@ -157,59 +230,51 @@ class Screener:
                         match="identifier",
                         identifier=parsed.to_dict(),
                     )
-        if name:
-            for hit in self._name_hits(name, query, threshold, query.limit, set(hits)):
-                if hit.entity_id not in hits:
-                    hits[hit.entity_id] = hit
-        ordered = sorted(
-            hits.values(), key=lambda h: (h.match != "identifier", -h.score, h.entity_id)
-        )
-        return ordered[: query.limit]
+        return _Search(query, threshold, name, hits)
 
-    def _name_hits(
-        self, name: str, query: Query, threshold: float, limit: int, exclude: set[str]
-    ) -> list[Hit]:
-        """Name hits above the threshold: all of them (Python), or the ``limit`` best of
-        the entities not in ``exclude`` (compiled); :meth:`match` keeps the same either way."""
-        if self.compiled:
-            return self._name_hits_compiled(name, query, threshold, limit, exclude)
-        return self._name_hits_python(name, query, threshold)
+    def _name_hits_compiled(self, searches: list[_Search]) -> None:
+        """Fill in the name hits of each search: the ``limit`` best of what
+        :meth:`_name_hits_python` finds (leaving out the entities found by identifier),
+        with candidates ranked and scored by the compiled kernels; only the names of the
+        hits returned are read from the index."""
+        analyses = [
+            analyze_name(s.name, s.schema if s.schema != "any" else "Company") for s in searches
+        ]
+        rankings = [self.index.rank(analyzed, CANDIDATES) for analyzed in analyses]
+        scored = [
+            self._scored(s, analyzed, *ranking)
+            for s, analyzed, ranking in zip(searches, analyses, rankings, strict=True)
+        ]
+        for search, candidates in zip(searches, scored, strict=True):
+            search.name_hits = self._chosen(search, candidates)
 
-    def _name_hits_compiled(
-        self, name: str, query: Query, threshold: float, limit: int, exclude: set[str]
-    ) -> list[Hit]:
-        """The ``limit`` best of what :meth:`_name_hits_python` finds (leaving out the
-        entities in ``exclude``), with candidates ranked and scored by the compiled kernels;
-        only the names of the hits returned are read from the index."""
-        schema = query.schema or "any"
-        analyzed = analyze_name(name, schema if schema != "any" else "Company")
-        wanted = schema_group(schema)
-        country = (query.country or "").lower() or None
+    def _scored(
+        self, search: _Search, analyzed: AnalyzedName, positions: list[int], ranks: list[float]
+    ) -> _Scored:
+        """The ranked candidates of the query's type, each with its score."""
         index = self.index
-        positions, ranks = index.rank(analyzed, CANDIDATES)
+        scored = _Scored(analyzed, positions, ranks, index.groups_of(positions))
         if not positions:
-            return []
-        groups = index.groups_of(positions)
-        as_person: AnalyzedName | None = None
+            return scored
+        wanted = schema_group(search.schema)
         base = len(index.names)
         # Per form of the query (as written, or as a person's name), the candidates to score.
         batches: dict[bool, tuple[AnalyzedName, list[int]]] = {}
-        kept: list[int] = []
         effective: list[str] = []
-        for n, group in enumerate(groups):
+        for n, group in enumerate(scored.groups):
             if wanted != "any" and group != wanted:
                 effective.append("")
                 continue
             person = group == "person" and analyzed.group != "person"
-            if person:
-                as_person = as_person or analyze_name(name, "Person")
-            query_name = as_person if person and as_person is not None else analyzed
+            if person and scored.as_person is None:
+                scored.as_person = analyze_name(search.name, "Person")
+            query_name = scored.as_person if person and scored.as_person is not None else analyzed
             if group == "any":
                 group = query_name.group if query_name.group != "any" else "org"
             effective.append(group)
-            kept.append(n)
+            scored.kept.append(n)
             batches.setdefault(person, (query_name, []))[1].append(n)
-        scores: dict[int, float] = {}
+        scores = scored.scores
         for query_name, members in batches.values():
             inside = [n for n in members if positions[n] < base]
             if inside:
@@ -233,12 +298,19 @@ class Screener:
                 if positions[n] >= base:
                     candidate_name = index.analysis(positions[n], *self._name_of(positions[n]))
                     scores[n] = score_analyzed(query_name, candidate_name, effective[n])
+        return scored
+
+    def _chosen(self, search: _Search, scored: _Scored) -> list[Hit]:
+        """The best name of each of the ``limit`` best entities above the threshold."""
+        threshold, country = search.threshold, search.country
         # Only names that may reach the threshold (with the country's nudge) are read: first
         # their entities, to keep the best name of each of the best entities, then those.
         reach = threshold - (COUNTRY_BONUS if country else 0.0)
-        near = [n for n in kept if scores[n] >= reach]
+        scores, positions = scored.scores, scored.positions
+        near = [n for n in scored.kept if scores[n] >= reach]
         if not near:
             return []
+        index = self.index
         best: dict[str, tuple[float, int]] = {}
         entities = index.entities_at([positions[n] for n in near], countries=country is not None)
         for n, (entity_id, entity_country) in zip(near, entities, strict=True):
@@ -249,16 +321,18 @@ class Screener:
                 continue
             target = self.canonical.get(entity_id, entity_id)
             current = best.get(target)
-            if target not in exclude and (current is None or score > current[0]):
+            if target not in search.found and (current is None or score > current[0]):
                 best[target] = (score, n)
-        chosen = sorted(best.items(), key=lambda item: (-item[1][0], item[0]))[:limit]
+        chosen = sorted(best.items(), key=lambda item: (-item[1][0], item[0]))[: search.query.limit]
         candidates = index.candidates_at(
-            [positions[n] for _t, (_s, n) in chosen], [ranks[n] for _t, (_s, n) in chosen]
+            [positions[n] for _t, (_s, n) in chosen], [scored.ranks[n] for _t, (_s, n) in chosen]
         )
         hits: dict[str, Hit] = {}
         for (_target, (score, n)), candidate in zip(chosen, candidates, strict=True):
-            query_name = as_person if groups[n] == "person" and as_person is not None else analyzed
-            self._keep_best(hits, candidate, score, query_name, groups[n])
+            as_person = scored.as_person
+            person = scored.groups[n] == "person" and as_person is not None
+            query_name = as_person if person and as_person is not None else scored.analyzed
+            self._keep_best(hits, candidate, score, query_name, scored.groups[n])
         return list(hits.values())
 
     def _keep_best(
