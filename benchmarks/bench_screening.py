@@ -286,6 +286,7 @@ def main(argv: list[str]) -> None:
     load_before = os.getloadavg()[0]
     rng = random.Random(11)
     from listwatch.registry.db import Registry
+    from listwatch.screening.batch import CHUNK
     from listwatch.screening.index import NameIndex, open_index
 
     lines = ["## Screening", ""]
@@ -322,7 +323,8 @@ def main(argv: list[str]) -> None:
             f"names; {found_a} returned a hit, and {own_a} of the {count // 2} perturbed "
             "names found the entity they came from. A query's time includes the explanation "
             "of every hit returned (at most 5); a batch row's, the explanation of its best "
-            f"hit. Batch: {len(batch_queries_a):,} other queries, all distinct.",
+            f"hit. Batch: {len(batch_queries_a):,} other queries, all distinct, matched "
+            f"{CHUNK} at a time as each worker of `screen-batch` matches its chunk.",
             "",
         ]
 
