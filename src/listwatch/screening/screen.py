@@ -188,8 +188,9 @@ class Screener:
         """:meth:`match` of each query, or the error of a query with an invalid identifier.
 
         The queries pass each stage together (analysis, ranking, scoring, choosing hits)
-        rather than one after the other: a stage's code and tables then stay in the
-        processor's caches from one query to the next, which a batch of names gains from.
+        rather than one after the other, so that a stage's code and tables stay in the
+        processor's caches from one query to the next; each query's answer is the one it
+        gets alone.
         """
         searches: list[_Search | IdentifierError] = []
         for query in queries:
