@@ -388,18 +388,16 @@ def _match_partition(
         matched = dict(zip((n for n, _row in readable), records, strict=True))
         for number, row in chunk:
             line = number + 2  # the header is line 1
+            hits: list[dict[str, Any]] = []
+            error = ""
             found = matched.get(number)
             if found is None:
-                yield (
-                    number,
-                    row,
-                    [],
-                    f"line {line}: not UTF-8 text (the input must be UTF-8); not screened",
-                )
+                error = f"line {line}: not UTF-8 text (the input must be UTF-8); not screened"
             elif isinstance(found, IdentifierError):
-                yield number, row, [], f"line {line}: {found}"
+                error = f"line {line}: {found}"
             else:
-                yield number, row, [{key: full[key] for key in keep} for full in found], ""
+                hits = [{key: full[key] for key in keep} for full in found]
+            yield number, row, hits, error
 
 
 def _format_partition(

@@ -137,6 +137,10 @@ class _Search:
     def country(self) -> str | None:
         return (self.query.country or "").lower() or None
 
+    def analyzed_name(self) -> AnalyzedName:
+        """The name analysed as its schema (as a company's where any schema will do)."""
+        return analyze_name(self.name, self.schema if self.schema != "any" else "Company")
+
     def hits(self) -> list[Hit]:
         """Identifier hits, then name hits of other entities, by score, up to the limit."""
         hits = dict(self.found)
@@ -203,9 +207,7 @@ class Screener:
             self._name_hits_compiled(named)
         else:
             for search in named:
-                search.name_hits = self._name_hits_python(
-                    search.name, search.query, search.threshold
-                )
+                search.name_hits = self._name_hits_python(search)
         return [s if isinstance(s, IdentifierError) else s.hits() for s in searches]
 
     def _search(self, query: Query) -> _Search:
@@ -238,9 +240,7 @@ class Screener:
         :meth:`_name_hits_python` finds (leaving out the entities found by identifier),
         with candidates ranked and scored by the compiled kernels; only the names of the
         hits returned are read from the index."""
-        analyses = [
-            analyze_name(s.name, s.schema if s.schema != "any" else "Company") for s in searches
-        ]
+        analyses = [search.analyzed_name() for search in searches]
         rankings = [self.index.rank(analyzed, CANDIDATES) for analyzed in analyses]
         scored = [
             self._scored(s, analyzed, *ranking)
@@ -366,13 +366,13 @@ class Screener:
         record = self.index.record(position)
         return record.name, record.schema
 
-    def _name_hits_python(self, name: str, query: Query, threshold: float) -> list[Hit]:
-        schema = query.schema or "any"
-        analyzed = analyze_name(name, schema if schema != "any" else "Company")
+    def _name_hits_python(self, search: _Search) -> list[Hit]:
+        """Every name hit above the threshold, each candidate scored in Python."""
+        analyzed = search.analyzed_name()
         as_person: AnalyzedName | None = None
         best: dict[str, Hit] = {}
-        wanted = schema_group(schema)
-        country = (query.country or "").lower() or None
+        wanted = schema_group(search.schema)
+        threshold, country = search.threshold, search.country
         # Aliases that differ only in case or punctuation have one matching form: score once.
         scored: dict[tuple[Any, ...], float] = {}
         for candidate in self.index.candidates(analyzed, CANDIDATES):
@@ -381,7 +381,7 @@ class Screener:
                 continue
             query_name = analyzed
             if group == "person" and analyzed.group != "person":
-                as_person = as_person or analyze_name(name, "Person")
+                as_person = as_person or analyze_name(search.name, "Person")
                 query_name = as_person
             candidate_name = self.index.analysis(
                 candidate.name_index, candidate.name, candidate.schema
