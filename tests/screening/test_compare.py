@@ -148,3 +148,57 @@ def test_a_phonetic_collision_is_no_match(name1: str, name2: str, schema: str) -
 )
 def test_transliterated_persons_still_match(name1: str, name2: str) -> None:
     assert compare_names(name1, name2, "Person").score >= default_threshold()
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("pradorkorroultekbel", "prador"),  # a short word at the start of a long one
+        ("huaqiqiberber", "huaqi"),
+        ("dorzhikasa", "disdrogas"),  # a shared first letter and little else
+        ("gorqirazendo", "gorge"),
+    ],
+)
+def test_words_that_only_start_alike_are_not_aligned(a: str, b: str) -> None:
+    from listwatch.screening.compare import _jaro_winkler, token_similarity
+
+    assert _jaro_winkler(a, b) - 0.08 >= 0.62  # Jaro-Winkler alone would align them
+    assert token_similarity(a, b, person=False)[0] == 0.0
+
+
+@pytest.mark.parametrize(("a", "b"), [("xioami", "xiaomi"), ("huawei", "huawie")])
+def test_transposed_letters_are_still_forgiven(a: str, b: str) -> None:
+    from listwatch.screening.compare import _lev, token_similarity
+
+    similarity, how = token_similarity(a, b, person=False)
+    assert how == "spelling" and similarity > _lev(a, b) and similarity >= 0.8
+
+
+@pytest.mark.parametrize(
+    ("name1", "name2", "schema"),
+    [
+        ("Dorzhikasa ApS", "DISDROGAS LTDA.", "Company"),
+        ("Triyunmarsasazen ApS", "TRANSMIKE LTDA.", "Company"),
+        ("Pradorkorroultekbel AG", "Prador K.K.", "Company"),
+        ("Huaqiqiberber AB", "ООО Хуаки", "Company"),
+        ("Lolongfengrahua AS", "LJ", "Company"),  # l + the legal form's code (jsc)
+        ("Dorrasaan", "DORIS ADRIANA", "Person"),  # not "dorisadriana" run together
+    ],
+)
+def test_names_alike_only_at_their_start_or_by_a_legal_form_do_not_match(
+    name1: str, name2: str, schema: str
+) -> None:
+    assert compare_names(name1, name2, schema).score < default_threshold()
+
+
+@pytest.mark.parametrize(
+    ("name1", "name2", "schema"),
+    [
+        ("Abdul Rahman Khalil", "Abdulrahman Khalil", "Person"),
+        ("Hua Wei Technologies", "Huawei Technologies", "Company"),
+    ],
+)
+def test_two_words_run_together_are_still_one(name1: str, name2: str, schema: str) -> None:
+    comparison = compare_names(name1, name2, schema)
+    assert any(m.how == "joined" for m in comparison.matches)
+    assert comparison.score >= default_threshold()

@@ -93,3 +93,15 @@ def test_fitting_holds_nonpositive_features_at_zero_or_below() -> None:
     assert free[1] > 0 and held[1] == 0.0 and held[0] > 0
     unused, _ = fit_logistic(rows, labels, unused=[0])
     assert unused[0] == 0.0
+
+
+def test_a_fitted_cut_admits_every_pair_tied_at_it() -> None:
+    from listwatch.screening.evaluate import _best_cut
+
+    # Three pairs share the logit 1.2346 (two true); rounding it up to 1.235 would drop them.
+    logits = [2.0, 1.2346, 1.2346, 1.2346, 0.5, -1.0]
+    labels = [True, True, True, False, False, True]
+    cut = _best_cut(labels, logits, floor=0.7)
+    assert 0.5 < cut < 1.2346
+    admitted = [label for logit, label in zip(logits, labels, strict=True) if logit >= cut]
+    assert admitted == [True, True, True, False]

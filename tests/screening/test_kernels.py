@@ -274,3 +274,10 @@ def test_string_measures_equal_rapidfuzz_on_short_and_long_strings(seed: int) ->
         bones_a, bones_b = _skeleton(left, 2, 2 + len(a)), _skeleton(right, 1, 1 + len(b))
         assert _skeleton_size(left, 2, 2 + len(a)) == len(bones_a)
         assert _same_skeleton(*ranges) == (bytes(bones_a) == bytes(bones_b)), (a, b)
+
+
+def test_the_kernels_thresholds_are_those_of_the_python_scorer() -> None:
+    from listwatch.screening import compare, kernels
+
+    assert kernels.JARO_FLOOR == compare.JARO_FLOOR
+    assert kernels.PHONETIC_CONSONANTS == compare.PHONETIC_CONSONANTS

@@ -185,10 +185,12 @@ def token_similarity(
     person: bool,
     phonetics: tuple[str | None, str | None] | None = None,
     skeletons: tuple[str, str] | None = None,
+    winkler: bool = True,
 ) -> tuple[float, str]:
     """How alike two ASCII tokens are (0..1) and why: exact, spelling, phonetic, skeleton.
 
-    ``phonetics`` and ``skeletons`` are the tokens' precomputed keys, when known.
+    ``phonetics`` and ``skeletons`` are the tokens' precomputed keys, when known. Without
+    ``winkler``, spelling is Levenshtein's alone (see :data:`JARO_FLOOR`).
     """
     if a == b:
         return 1.0, "exact"
@@ -200,7 +202,7 @@ def token_similarity(
             return 0.6, "initial"
         return 0.0, "initial"
     best, how = _lev(a, b), "spelling"
-    if shortest >= 4:
+    if winkler and shortest >= 4 and best >= JARO_FLOOR:
         jw = _jaro_winkler(a, b) - 0.08
         if jw > best:
             best = jw
@@ -215,6 +217,11 @@ def token_similarity(
         return 0.0, how
     return best, how
 
+
+JARO_FLOOR = 0.55
+"""How alike (Levenshtein) two tokens must be for Jaro-Winkler to count. It forgives
+transposed letters (xioami, xiaomi) and rewards a shared start, which alone would make
+words that merely begin alike look like one (prador, pradorkorroultekbel)."""
 
 PHONETIC_CONSONANTS = 0.5
 """How alike (Levenshtein) the consonants of two tokens that sound alike must be for the
@@ -235,9 +242,9 @@ _jaro_winkler = JaroWinkler.similarity
 
 
 @lru_cache(maxsize=262_144)
-def _similarity(a: str, b: str, person: bool) -> tuple[float, str]:
+def _similarity(a: str, b: str, person: bool, winkler: bool = True) -> tuple[float, str]:
     """:func:`token_similarity`, remembered: the same tokens meet again and again."""
-    return token_similarity(a, b, person)
+    return token_similarity(a, b, person, winkler=winkler)
 
 
 def _align(
@@ -285,7 +292,8 @@ def _align(
                 joined = b_tokens[j] + b_tokens[j + 1]
                 if abs(len(joined) - len(token)) > max(2, len(token) // 2):
                     continue
-                sim, how = _similarity(token, joined, person)
+                # Two words run together are one word spelt alike, not one that starts alike.
+                sim, how = _similarity(token, joined, person, False)
                 if sim >= 0.8:
                     used_a.add(i)
                     used_b.update((j, j + 1))
@@ -296,9 +304,10 @@ def _align(
 
 
 def _initialism(short: AnalyzedName, long: AnalyzedName) -> bool:
-    """Whether one name is the initials of the other (SMIC, CSIC, OAO ...)."""
+    """Whether one name is the initials of the other (SMIC, CSIC ...): of two identifying
+    words at least, for a word and its legal form have none ("LJ" is not "Lolong AS")."""
     core = short.core
-    if len(core) != 1 or not 2 <= len(core[0]) <= 8 or len(long.tokens) < 2:
+    if len(core) != 1 or not 2 <= len(core[0]) <= 8 or len(long.core) < 2:
         return False
     letters = core[0]
     initials_all, initials_core, initials_words = long.initials

@@ -342,20 +342,43 @@ def fit_model(
             group, min_precision
         )
         logits = [b + sum(wi * xi for wi, xi in zip(w, row, strict=True)) for row in rows]
-        best_cut, best_f1 = 0.0, -1.0
-        fallback_cut, fallback_f1 = 0.0, -1.0
-        for cut in sorted({round(v, 3) for v in logits}):
-            m = metrics(labels, logits, cut)
-            if m.f1 > fallback_f1:
-                fallback_f1, fallback_cut = m.f1, cut
-            if m.precision >= floor and m.f1 > best_f1:
-                best_f1, best_cut = m.f1, cut
-        if best_f1 < 0:
-            best_cut = fallback_cut
+        best_cut = _best_cut(labels, logits, floor)
         target = math.log(threshold / (1 - threshold))
         weights[group] = dict(zip(FEATURES, w, strict=True))
         bias[group] = b - best_cut + target
     return Model(threshold=threshold, weights=weights, bias=bias)
+
+
+def _best_cut(labels: Sequence[bool], logits: Sequence[float], floor: float) -> float:
+    """The logit from which pairs are called matches: of the cuts whose precision is at
+    least ``floor``, the one with the highest F1 (the F1-best of all when none reaches it).
+
+    Each cut is tried at a logit some pair has, from the highest down, and placed halfway
+    to the next lower one, so that the pairs it admits stay admitted after rounding.
+    """
+    ordered = sorted(zip(logits, labels, strict=True), key=lambda item: -item[0])
+    positives = sum(labels)
+    tp = fp = 0
+    best: tuple[float, int] | None = None  # (F1, position of the cut in ``ordered``)
+    fallback: tuple[float, int] | None = None
+    for k, (logit, label) in enumerate(ordered):
+        tp += label
+        fp += not label
+        if k + 1 < len(ordered) and ordered[k + 1][0] == logit:
+            continue  # a cut admits every pair of the same logit
+        m = Metrics(tp, fp, positives - tp, len(ordered) - k - 1 - (positives - tp))
+        if fallback is None or m.f1 > fallback[0]:
+            fallback = (m.f1, k)
+        if m.precision >= floor and (best is None or m.f1 > best[0]):
+            best = (m.f1, k)
+    chosen = best or fallback
+    if chosen is None:
+        return 0.0
+    k = chosen[1]
+    lowest_admitted = ordered[k][0]
+    if k + 1 == len(ordered):
+        return lowest_admitted - 1
+    return (lowest_admitted + ordered[k + 1][0]) / 2
 
 
 def save_model(model: Model, path: Path = WEIGHTS_FILE) -> None:

@@ -31,6 +31,7 @@ EXACT, NUMBER, INITIAL, SPELLING, PHONETIC, SKELETON, JOINED = range(len(HOW_NAM
 GROUP_CODES = {"person": 0, "org": 1, "object": 2}
 N_FEATURES = 18
 PHONETIC_CONSONANTS = 0.5
+JARO_FLOOR = 0.55  # compare.JARO_FLOOR
 
 _SPACE = 32
 
@@ -426,7 +427,7 @@ def _set_bit(words: Array, k: int) -> None:
 def token_similarity(
     a: np.ndarray, a0: int, a1: int, b: np.ndarray, b0: int, b1: int,
     pa: np.ndarray, pa0: int, pa1: int, pb: np.ndarray, pb0: int, pb1: int,
-    person: bool, loose: tuple, scratch: Array,
+    person: bool, loose: tuple, scratch: Array, winkler: bool = True,
 ) -> tuple[float, int]:  # fmt: skip
     """compare.token_similarity on bytes; ``pa``/``pb`` ranges are the metaphones
     (``scratch``: see :func:`levenshtein`)."""
@@ -441,7 +442,7 @@ def token_similarity(
         return 0.0, INITIAL
     best = levenshtein_similarity(a, a0, a1, b, b0, b1, scratch)
     how = SPELLING
-    if shortest >= 4:
+    if winkler and shortest >= 4 and best >= JARO_FLOOR:
         jw = jaro_winkler(a, a0, a1, b, b0, b1, scratch) - 0.08
         if jw > best:
             best = jw
@@ -552,7 +553,7 @@ def _initialism(
         return False
     w0, w1 = s_starts[core[0]], s_ends[core[0]]
     size = w1 - w0
-    if not 2 <= size <= 8 or len(l_starts) < 2:
+    if not 2 <= size <= 8:
         return False
     n = len(l_starts)
     every = np.empty(n, np.uint8)
@@ -568,6 +569,8 @@ def _initialism(
         if l_kinds[t] != _KIND_PARTICLE:
             words[n_words] = first
             n_words += 1
+    if n_core < 2:  # the initials of one word and its legal form are no initialism
+        return False
     if (
         _equal(s_blob, w0, w1, every, 0, n)
         or _equal(s_blob, w0, w1, cores, 0, n_core)
@@ -711,11 +714,12 @@ def _align(
                 joined = np.empty(first + second, np.uint8)
                 joined[:first] = b_blob[b_starts[j] : b_ends[j]]
                 joined[first:] = b_blob[b_starts[j + 1] : b_ends[j + 1]]
-                # the metaphone of the pair run together follows the tokens' own
+                # the metaphone of the pair run together follows the tokens' own; two words
+                # run together are one word spelt alike (no Jaro-Winkler: see compare)
                 sim, how = token_similarity(
                     a_blob, a_starts[i], a_ends[i], joined, 0, first + second,
                     a_phon, a_pstarts[i], a_pends[i], b_phon, b_pstarts[n_b + j],
-                    b_pends[n_b + j], person, loose, scratch,
+                    b_pends[n_b + j], person, loose, scratch, False,
                 )  # fmt: skip
                 if sim >= 0.8:
                     used_a[i] = True
