@@ -43,6 +43,11 @@ PAIRS = [
     ("Person", "J. R. R. Tolkien", "John Ronald Reuel Tolkien"),
     ("Vessel", "MV Ocean Star", "OCEAN STAR"),
     ("LegalEntity", "Rosneft", "Rosneft Oil Company"),
+    ("Company", "Xiao Mi Technolgy", "Xiaomi Technology"),  # joined before "xiao" ~ "xiaomi"
+    ("Company", "Xiaomi Xiao Mi", "Xiao Mi Xiaomi"),  # a token the other name holds as well
+    ("Person", "Abdul Rahman Abdulrahman", "Abdulrahman Abdul Rahman"),
+    ("Company", "Pradorkorroultekbel AG", "Prador K.K."),
+    ("Company", "Lolongfengrahua AS", "LJ"),
 ]
 
 

@@ -250,14 +250,41 @@ def _similarity(a: str, b: str, person: bool, winkler: bool = True) -> tuple[flo
 def _align(
     q: AnalyzedName, c: AnalyzedName, person: bool
 ) -> tuple[list[tuple[int, int, float, str]], set[int], set[int]]:
-    """One-to-one alignment of tokens, best pairs first; then run-together tokens."""
+    """One-to-one alignment of tokens, best pairs first; then run-together tokens.
+
+    A token that is two neighbours of the other name run together letter for letter
+    ("xiaomi", "xiao mi") is aligned with them first, before a fuzzy one-to-one pair
+    ("xiao" ~ "xiaomi") can take it."""
     scored: list[tuple[float, int, int, str]] = []
     c_tokens = c.tokens
     c_legal = c.legal_mask
     similarity = _similarity
+    used_q: set[int] = set()
+    used_c: set[int] = set()
+    pairs: list[tuple[int, int, float, str]] = []
+    for side_a, side_b, used_a, used_b, flip in (
+        (q, c, used_q, used_c, False),
+        (c, q, used_c, used_q, True),
+    ):
+        b_tokens = side_b.tokens
+        for i, token in enumerate(side_a.tokens):
+            if i in used_a or side_a.legal_mask[i] or len(token) < 4 or token in b_tokens:
+                continue
+            for j in range(len(b_tokens) - 1):
+                if (
+                    j not in used_b
+                    and j + 1 not in used_b
+                    and b_tokens[j] + b_tokens[j + 1] == token
+                ):
+                    used_a.add(i)
+                    used_b.update((j, j + 1))
+                    pairs.append((j, i, 1.0, "joined") if flip else (i, j, 1.0, "joined"))
+                    break
     for i, (a, a_legal) in enumerate(zip(q.tokens, q.legal_mask, strict=True)):
+        if i in used_q:
+            continue
         for j, b in enumerate(c_tokens):
-            if a_legal != c_legal[j]:
+            if a_legal != c_legal[j] or j in used_c:
                 continue
             if a == b:
                 scored.append((-1.0, i, j, "exact"))
@@ -266,9 +293,6 @@ def _align(
             if sim > 0:
                 scored.append((-sim, i, j, how))
     scored.sort()
-    used_q: set[int] = set()
-    used_c: set[int] = set()
-    pairs: list[tuple[int, int, float, str]] = []
     for neg, i, j, how in scored:
         if i in used_q or j in used_c:
             continue

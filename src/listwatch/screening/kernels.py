@@ -636,6 +636,46 @@ def _share_any(
 
 
 @njit(cache=True, nogil=True)
+def _exact_joins(
+    a_blob: Array, a_starts: Array, a_ends: Array, a_legal: Array, used_a: Array,
+    b_blob: Array, b_starts: Array, b_ends: Array, used_b: Array, flip: bool,
+    out_i: Array, out_j: Array, out_sim: Array, out_how: Array, count: int,
+) -> int:  # fmt: skip
+    """Align each token of ``a`` that is no token of ``b`` but two neighbours of ``b`` run
+    together, letter for letter (as pairs of q and c indices: ``flip`` when ``a`` is c);
+    returns the count of pairs written."""
+    n_b = len(b_starts)
+    for i in range(len(a_starts)):
+        a0, a1 = a_starts[i], a_ends[i]
+        if used_a[i] or a_legal[i] or a1 - a0 < 4:
+            continue
+        known = False
+        for j in range(n_b):
+            if _equal(a_blob, a0, a1, b_blob, b_starts[j], b_ends[j]):
+                known = True
+                break
+        if known:
+            continue
+        for j in range(n_b - 1):
+            if used_b[j] or used_b[j + 1]:
+                continue
+            middle = a0 + b_ends[j] - b_starts[j]
+            if middle + b_ends[j + 1] - b_starts[j + 1] != a1:
+                continue
+            if _equal(a_blob, a0, middle, b_blob, b_starts[j], b_ends[j]) and _equal(
+                a_blob, middle, a1, b_blob, b_starts[j + 1], b_ends[j + 1]
+            ):
+                used_a[i] = True
+                used_b[j] = True
+                used_b[j + 1] = True
+                out_i[count], out_j[count] = (j, i) if flip else (i, j)
+                out_sim[count], out_how[count] = 1.0, JOINED
+                count += 1
+                break
+    return count
+
+
+@njit(cache=True, nogil=True)
 def _align(
     q_blob: Array, q_starts: Array, q_ends: Array, q_legal: Array,
     q_phon: Array, q_pstarts: Array, q_pends: Array,
@@ -643,16 +683,33 @@ def _align(
     c_phon: Array, c_pstarts: Array, c_pends: Array,
     person: bool, loose: Loose, scratch: Array,
 ) -> tuple[Array, Array, Array, Array, Array, Array]:  # fmt: skip
-    """compare._align: best pairs first, one to one; then run-together neighbours."""
+    """compare._align: tokens that are two neighbours run together letter for letter,
+    then best pairs first, one to one, then neighbours run together and spelt alike."""
     nq, nc = len(q_starts), len(c_starts)
+    used_q = np.zeros(nq, np.bool_)
+    used_c = np.zeros(nc, np.bool_)
+    out_i = np.empty(nq + nc, np.int64)
+    out_j = np.empty(nq + nc, np.int64)
+    out_sim = np.empty(nq + nc, np.float64)
+    out_how = np.empty(nq + nc, np.int64)
+    count = _exact_joins(
+        q_blob, q_starts, q_ends, q_legal, used_q, c_blob, c_starts, c_ends, used_c, False,
+        out_i, out_j, out_sim, out_how, 0,
+    )  # fmt: skip
+    count = _exact_joins(
+        c_blob, c_starts, c_ends, c_legal, used_c, q_blob, q_starts, q_ends, used_q, True,
+        out_i, out_j, out_sim, out_how, count,
+    )  # fmt: skip
     negs = np.empty(nq * nc, np.float64)
     pi = np.empty(nq * nc, np.int64)
     pj = np.empty(nq * nc, np.int64)
     phow = np.empty(nq * nc, np.int64)
     n = 0
     for i in range(nq):
+        if used_q[i]:
+            continue
         for j in range(nc):
-            if q_legal[i] != c_legal[j]:
+            if q_legal[i] != c_legal[j] or used_c[j]:
                 continue
             if _equal(q_blob, q_starts[i], q_ends[i], c_blob, c_starts[j], c_ends[j]):
                 negs[n], pi[n], pj[n], phow[n] = -1.0, i, j, EXACT
@@ -667,25 +724,15 @@ def _align(
                 negs[n], pi[n], pj[n], phow[n] = -sim, i, j, how
                 n += 1
     order = np.argsort(negs[:n], kind="mergesort")
-    used_q = np.zeros(nq, np.bool_)
-    used_c = np.zeros(nc, np.bool_)
-    out_i = np.empty(nq + nc, np.int64)
-    out_j = np.empty(nq + nc, np.int64)
-    out_sim = np.empty(nq + nc, np.float64)
-    out_how = np.empty(nq + nc, np.int64)
-    count = 0
-    count_q = count_c = 0
     for k in order:
         i, j = pi[k], pj[k]
         if used_q[i] or used_c[j]:
             continue
         used_q[i] = True
         used_c[j] = True
-        count_q += 1
-        count_c += 1
         out_i[count], out_j[count], out_sim[count], out_how[count] = i, j, -negs[k], phow[k]
         count += 1
-    if count_q == nq and count_c == nc:
+    if used_q.all() and used_c.all():
         return out_i[:count], out_j[:count], out_sim[:count], out_how[:count], used_q, used_c
     # "xiaomi" against "xiao mi": join neighbours on one side, then the other.
     for flip in range(2):
