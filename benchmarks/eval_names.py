@@ -173,7 +173,12 @@ def evaluate(path: Path, fit: bool = False) -> str:
         f"({lost_cut / max(1, total):.2%}) are missed.",
         "",
         f"Time per pair: listwatch {ours_time * 1e6:.0f} µs, {PEER} {peer_time * 1e6:.0f} µs "
-        f"(ratio {peer_time / ours_time:.1f}×).",
+        f"(ratio {peer_time / ours_time:.1f}×; "
+        + (
+            "listwatch's names already analysed by the fit)."
+            if fit
+            else "each name analysed for the first time)."
+        ),
         "",
         "Reproduce: `python -m benchmarks.eval_names` (add `--fit` to refit the weights on the "
         "tuning split first).",
