@@ -93,6 +93,21 @@ def test_fitting_holds_nonpositive_features_at_zero_or_below() -> None:
     assert free[1] > 0 and held[1] == 0.0 and held[0] > 0
     unused, _ = fit_logistic(rows, labels, unused=[0])
     assert unused[0] == 0.0
+    # with the label flipped, column 1 would get a negative weight: held at zero or above
+    flipped = [not label for label in labels]
+    free, _ = fit_logistic(rows, flipped)
+    held, _ = fit_logistic(rows, flipped, nonnegative=[1])
+    assert free[1] < 0 and held[1] == 0.0 and held[0] < 0
+
+
+def test_a_persons_fitted_score_never_rises_with_more_words() -> None:
+    from listwatch.screening.compare import FEATURES, default_model
+    from listwatch.screening.evaluate import NONNEGATIVE, NONPOSITIVE
+
+    weights = default_model().weights["person"]
+    assert all(weights[f] <= 0 for f in NONPOSITIVE["person"])
+    assert all(weights[f] >= 0 for f in NONNEGATIVE["person"])
+    assert set(NONPOSITIVE["person"]) | set(NONNEGATIVE["person"]) <= set(FEATURES)
 
 
 def test_a_fitted_cut_admits_every_pair_tied_at_it() -> None:

@@ -26,6 +26,12 @@ HELD_OUT_SHARE = 0.4  # of every pair set, this share is never used for tuning
 NONPOSITIVE: dict[str, tuple[str, ...]] = {
     "person": ("conflict", "has_conflict", "extra", "has_extra", "extra_share"),
 }
+# Per group, features whose weights are held at zero or above: how alike the two names are.
+# A fuller spelling of a person's name (an added patronymic) makes them less alike; weighed
+# down, they would make every added word raise the score.
+NONNEGATIVE: dict[str, tuple[str, ...]] = {
+    "person": ("coverage_min", "coverage_max", "match_quality", "sorted_ratio", "compact_ratio"),
+}
 # What tells a fuller spelling of a person's name from a long name sharing one word: all
 # the words of the shorter name (two or more) are in the longer one, or a lone word is.
 PERSON_ONLY = ("contained", "lone_word")
@@ -208,13 +214,15 @@ def fit_logistic(
     iterations: int = 50,
     nonpositive: Sequence[int] = (),
     unused: Sequence[int] = (),
+    nonnegative: Sequence[int] = (),
 ) -> tuple[list[float], float]:
     """Logistic regression by Newton's method with an L2 penalty (bias not penalised).
 
     The weights of the columns in ``nonpositive`` may not be positive: a column whose
     fitted weight comes out positive is held at zero and the rest refitted, until none
-    does (features such as "words only in one name" must never raise a score). The
-    columns in ``unused`` get weight zero.
+    does (features such as "words only in one name" must never raise a score); likewise
+    the columns in ``nonnegative`` may not be negative. The columns in ``unused`` get
+    weight zero.
     """
     import numpy as np
 
@@ -238,9 +246,10 @@ def fit_logistic(
                 break
         weights = dict(zip(free, (float(v) for v in w[:-1]), strict=True))
         wrong = [c for c in nonpositive if weights.get(c, 0.0) > 0]
+        wrong += [c for c in nonnegative if weights.get(c, 0.0) < 0]
         if not wrong:
             return [weights.get(c, 0.0) for c in range(columns)], float(w[-1])
-        held.add(max(wrong, key=lambda c: weights[c]))
+        held.add(max(wrong, key=lambda c: abs(weights[c])))
 
 
 def cross_script_negatives(pairs: Sequence[Pair], seed: int = 20240501) -> list[Pair]:
@@ -337,7 +346,10 @@ def fit_model(
             continue
         nonpositive = [FEATURES.index(f) for f in NONPOSITIVE.get(group, ())]
         unused = [FEATURES.index(f) for f in PERSON_ONLY if group != "person"]
-        w, b = fit_logistic(rows, labels, l2, nonpositive=nonpositive, unused=unused)
+        nonnegative = [FEATURES.index(f) for f in NONNEGATIVE.get(group, ())]
+        w, b = fit_logistic(
+            rows, labels, l2, nonpositive=nonpositive, unused=unused, nonnegative=nonnegative
+        )
         floor = (GROUP_PRECISION if group_precision is None else group_precision).get(
             group, min_precision
         )

@@ -57,7 +57,7 @@ if TYPE_CHECKING:
     from listwatch.registry.db import Registry
     from listwatch.screening.compare import Model, NameBytes
 
-INDEX_VERSION = 13
+INDEX_VERSION = 14
 BUILD_CHUNK = 10_000  # names per task of a build worker
 PARALLEL_MIN = 50_000  # names from which a build uses several processes
 MAX_POSTINGS = 10_000  # postings read per query to generate candidates
@@ -102,8 +102,9 @@ def token_keys(token: str) -> tuple[str, ...]:
         bones = skeleton(token)
         if len(bones) >= 3:
             group.append("s:" + bones)
+        # Three letters are enough: Arabic script drops vowels ("ymn", Yemen; "raq", Iraq).
         loose = loose_skeleton(token)
-        if len(loose) >= 2 and len(token) >= 4:
+        if len(loose) >= 2:
             group.append("l:" + loose[:5])
     return tuple(group)
 
