@@ -19,6 +19,8 @@ from listwatch.screening.compare import compare_names, default_threshold
         ("Daniil Vyacheslavovich EGOROV", "Даниил Вячеславович ЕГОРОВ", "Person"),
         ("Dmitry Evgenievich SHEVCHENKO", "Dmitriy Evgenievich SHEVCHENKO", "Person"),
         ("ADANOV, Munir", "Munir ADANOV", "Person"),
+        ("Huawei Tech Co", "Huawei Technologies Co., Ltd.", "Company"),  # tech, written out
+        ("Semiconductor Manufacturing Intl Corp", "SMIC", "Company"),
     ],
 )
 def test_variants_match(name1: str, name2: str, schema: str) -> None:

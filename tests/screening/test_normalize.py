@@ -53,6 +53,15 @@ def test_legal_forms_are_kept_and_weighed_down_not_deleted() -> None:
     assert 0 < weights["group"] < 1
 
 
+def test_short_forms_of_organisation_words_are_written_out_as_a_step() -> None:
+    analyzed = analyze_name("Huawei Tech Int'l Co.")
+    assert analyzed.tokens == ("huawei", "technology", "international", "co")
+    assert "abbreviation 'tech' → technology" in analyzed.steps
+    assert "abbreviation 'intl' → international" in analyzed.steps
+    # in a person's name a short word is a name, not an abbreviation
+    assert analyze_name("Tech Dev", "Person").tokens == ("tech", "dev")
+
+
 def test_a_name_made_only_of_a_legal_form_keeps_its_weight() -> None:
     analyzed = analyze_name("Joint Stock Company")
     assert analyzed.tokens == ("jsc",)

@@ -57,7 +57,7 @@ if TYPE_CHECKING:
     from listwatch.registry.db import Registry
     from listwatch.screening.compare import Model, NameBytes
 
-INDEX_VERSION = 14
+INDEX_VERSION = 15
 BUILD_CHUNK = 10_000  # names per task of a build worker
 PARALLEL_MIN = 50_000  # names from which a build uses several processes
 MAX_POSTINGS = 10_000  # postings read per query to generate candidates

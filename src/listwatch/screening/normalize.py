@@ -91,6 +91,7 @@ class _Tables:
     rigour_ignore: frozenset[str]
     person_particles: frozenset[str]
     org_particles: frozenset[str]
+    abbreviations: dict[str, str]  # short form → the word it stands for (organisations)
 
 
 @cache
@@ -112,6 +113,15 @@ def _tables() -> _Tables:
     particles: dict[str, Any] = yaml.safe_load(
         (DATA_DIR / "particles.yaml").read_text(encoding="utf-8")
     )
+    short_forms: dict[str, dict[str, list[str]]] = yaml.safe_load(
+        (DATA_DIR / "abbreviations.yaml").read_text(encoding="utf-8")
+    )
+    abbreviations = {
+        short: word
+        for words in short_forms.values()
+        for word, shorts in words.items()
+        for short in shorts
+    }
     return _Tables(
         latin=latin,
         latin_max=max(len(k) for k in latin),
@@ -121,6 +131,7 @@ def _tables() -> _Tables:
         rigour_ignore=frozenset(raw["rigour_codes"].get("ignore", [])),
         person_particles=frozenset(particles["person"]),
         org_particles=frozenset(particles["org"]),
+        abbreviations=abbreviations,
     )
 
 
@@ -636,6 +647,7 @@ def analyze_name(name: str, schema: str = "Company") -> AnalyzedName:
     forms = _match_latin_forms(tokens) if group in ("org", "any") else {}
     tables = _tables()
     particles = tables.person_particles if group == "person" else tables.org_particles
+    abbreviations = tables.abbreviations if group in ("org", "any") else {}
     i = 0
     while i < len(tokens):
         if i in forms:
@@ -649,6 +661,9 @@ def analyze_name(name: str, schema: str = "Company") -> AnalyzedName:
             i += size
             continue
         token = tokens[i]
+        if token in abbreviations:
+            steps.append(f"abbreviation {token!r} → {abbreviations[token]}")
+            token = abbreviations[token]
         out_tokens.append(token)
         if token.isdigit() or (token[0].isdigit() and any(c.isdigit() for c in token)):
             kinds.append(NUMBER)
