@@ -262,24 +262,7 @@ def _align(
     used_q: set[int] = set()
     used_c: set[int] = set()
     pairs: list[tuple[int, int, float, str]] = []
-    for side_a, side_b, used_a, used_b, flip in (
-        (q, c, used_q, used_c, False),
-        (c, q, used_c, used_q, True),
-    ):
-        b_tokens = side_b.tokens
-        for i, token in enumerate(side_a.tokens):
-            if i in used_a or side_a.legal_mask[i] or len(token) < 4 or token in b_tokens:
-                continue
-            for j in range(len(b_tokens) - 1):
-                if (
-                    j not in used_b
-                    and j + 1 not in used_b
-                    and b_tokens[j] + b_tokens[j + 1] == token
-                ):
-                    used_a.add(i)
-                    used_b.update((j, j + 1))
-                    pairs.append((j, i, 1.0, "joined") if flip else (i, j, 1.0, "joined"))
-                    break
+    _join_neighbours(q, c, used_q, used_c, pairs, person, exact=True)
     for i, (a, a_legal) in enumerate(zip(q.tokens, q.legal_mask, strict=True)):
         if i in used_q:
             continue
@@ -299,9 +282,24 @@ def _align(
         used_q.add(i)
         used_c.add(j)
         pairs.append((i, j, -neg, how))
-    if len(used_q) == len(q.tokens) and len(used_c) == len(c_tokens):
-        return pairs, used_q, used_c
-    # "xiaomi" against "xiao mi", "alsmd" against "al samad": join neighbours on one side.
+    if len(used_q) < len(q.tokens) or len(used_c) < len(c_tokens):
+        # "xiaomi" against "xiao mi", "alsmd" against "al samad"
+        _join_neighbours(q, c, used_q, used_c, pairs, person, exact=False)
+    return pairs, used_q, used_c
+
+
+def _join_neighbours(
+    q: AnalyzedName,
+    c: AnalyzedName,
+    used_q: set[int],
+    used_c: set[int],
+    pairs: list[tuple[int, int, float, str]],
+    person: bool,
+    exact: bool,
+) -> None:
+    """Align unused tokens with two unused neighbours of the other name run together, on
+    one side, then the other: ``exact``, letter for letter (for a token the other name
+    does not hold itself); otherwise spelt alike (at least 0.8)."""
     for side_a, side_b, used_a, used_b, flip in (
         (q, c, used_q, used_c, False),
         (c, q, used_c, used_q, True),
@@ -310,21 +308,28 @@ def _align(
         for i, token in enumerate(side_a.tokens):
             if i in used_a or side_a.legal_mask[i] or len(token) < 4:
                 continue
+            if exact and token in b_tokens:
+                continue
             for j in range(len(b_tokens) - 1):
                 if j in used_b or j + 1 in used_b:
                     continue
                 joined = b_tokens[j] + b_tokens[j + 1]
-                if abs(len(joined) - len(token)) > max(2, len(token) // 2):
-                    continue
-                # Two words run together are one word spelt alike, not one that starts alike.
-                sim, how = _similarity(token, joined, person, False)
-                if sim >= 0.8:
-                    used_a.add(i)
-                    used_b.update((j, j + 1))
-                    how = "joined"
-                    pairs.append((j, i, sim, how) if flip else (i, j, sim, how))
-                    break
-    return pairs, used_q, used_c
+                if exact:
+                    if joined != token:
+                        continue
+                    sim = 1.0
+                else:
+                    if abs(len(joined) - len(token)) > max(2, len(token) // 2):
+                        continue
+                    # Two words run together are one word spelt alike, not one that starts
+                    # alike: Levenshtein alone.
+                    sim = _similarity(token, joined, person, False)[0]
+                    if sim < 0.8:
+                        continue
+                used_a.add(i)
+                used_b.update((j, j + 1))
+                pairs.append((j, i, sim, "joined") if flip else (i, j, sim, "joined"))
+                break
 
 
 def _initialism(short: AnalyzedName, long: AnalyzedName) -> bool:
