@@ -6,9 +6,9 @@ import datetime as dt
 
 import pytest
 
-from listwatch.obligations import obligations
+from listwatch.obligations import duty_dates, obligations
 from listwatch.registry.db import Registry, RegistryError
-from listwatch.registry.domain import EventKind
+from listwatch.registry.domain import DateQualifier, EventKind
 from tests.registry.helpers import event, make_entity
 
 D = dt.date.fromisoformat
@@ -86,3 +86,54 @@ def test_sdn_blocking_binds_every_us_role(reg: Registry) -> None:
 def test_unknown_role_is_a_clear_error(reg: Registry) -> None:
     with reg.transaction() as s, pytest.raises(RegistryError, match="unknown role"):
         obligations(s, "xiaomi", D("2021-02-01"), "astronaut")
+
+
+def test_a_listing_known_only_by_its_bound_gives_duty_dates_as_bounds(reg: Registry) -> None:
+    with reg.transaction() as s:
+        make_entity(s, "acme", "Acme")  # first seen in the SDN snapshot of 2024-05-02
+        sdn = "us-ofac-sdn"
+        event(
+            s,
+            "acme",
+            EventKind.LISTED,
+            "2024-05-02",
+            list_id=sdn,
+            qualifier=DateQualifier.NOT_AFTER,
+        )
+        blocked = _by_rule(obligations(s, "acme", D("2024-06-01"), "us-person"))["sdn-blocking"]
+        assert (blocked.state, blocked.uncertain) == ("in_force", False)
+        assert blocked.effective_from_qualifier is DateQualifier.NOT_AFTER
+        assert duty_dates(blocked.to_dict()) == ["from not later than 2024-05-02"]
+        # before the snapshot the entity may already have been listed: the duty may apply
+        before = _by_rule(obligations(s, "acme", D("2024-01-01"), "us-person"))["sdn-blocking"]
+        assert (before.state, before.uncertain) == ("uncertain", True)
+        assert "may apply" in (before.note or "") and before.evidence
+
+
+def test_a_listing_known_to_its_month_leaves_the_states_open_in_between(reg: Registry) -> None:
+    with reg.transaction() as s:
+        make_entity(s, "acme", "Acme")
+        event(s, "acme", EventKind.DESIGNATED, "2021-01", recorded_on="2021-02-01")
+        march = _by_rule(obligations(s, "acme", D("2021-03-05"), "us-investor"))
+        ban, divest = march["eo13959-purchase-ban"], march["eo13974-divest"]
+        # 60 days after a listing between 2021-01-01 and 2021-01-31
+        assert (ban.state, ban.effective_from) == ("pending", D("2021-04-01"))
+        assert ban.effective_from_qualifier is DateQualifier.NOT_AFTER
+        assert ban.uncertain and "may already be in force" in (ban.note or "")
+        # the deadline (2022-01-01 to 2022-01-31) cannot have passed in March 2021
+        assert (divest.deadline, divest.deadline_qualifier) == (
+            D("2022-01-31"),
+            DateQualifier.NOT_AFTER,
+        )
+        assert divest.state == "in_force" and not divest.uncertain
+        february = _by_rule(obligations(s, "acme", D("2021-02-15"), "us-investor"))
+        assert not february["eo13959-purchase-ban"].uncertain  # 2021-03-02 at the earliest
+
+
+def test_exact_listing_dates_give_exact_duty_dates(reg: Registry) -> None:
+    with reg.transaction() as s:
+        duties = _by_rule(obligations(s, "xiaomi", D("2021-02-01"), "us-investor"))
+        for duty in duties.values():
+            assert duty.effective_from_qualifier is DateQualifier.ON
+            assert duty.deadline_qualifier is DateQualifier.ON
+            assert not duty.uncertain

@@ -271,3 +271,33 @@ def test_members_and_all_statuses_agree_with_status(registry: Registry) -> None:
         for entity_id, results in everything.items():
             expected = [(r.list_id, r.status, r.since) for r in statuses(s, entity_id, day)]
             assert [(r.list_id, r.status, r.since) for r in results] == expected, entity_id
+
+
+def test_a_status_before_a_change_dated_only_by_a_bound_is_uncertain(registry: Registry) -> None:
+    not_after = DateQualifier.NOT_AFTER
+    with registry.transaction() as s:
+        make_entity(s, "acme", "Acme")  # first seen in a snapshot of 2024-05-01
+        event(s, "acme", EventKind.LISTED, "2024-05-01", qualifier=not_after)
+        make_entity(s, "beta", "Beta")  # absent from the snapshot of 2024-03-01
+        snapshot = {"previous_snapshot": "2024-03-01"}
+        event(s, "beta", EventKind.DESIGNATED, "2024-05-01", qualifier=not_after, details=snapshot)
+        make_entity(s, "gamma", "Gamma")
+        event(s, "gamma", EventKind.DESIGNATED, "2024-06-01")
+        snapshot = {"previous_snapshot": "2024-07-01"}
+        event(s, "gamma", EventKind.REMOVED, "2024-09-01", qualifier=not_after, details=snapshot)
+    with registry.transaction() as s:
+        before = status(s, "acme", L, D("2020-01-01"))
+        assert before.status is Status.NEVER_LISTED and before.uncertain
+        assert "listed not later than 2024-05-01" in before.notes[0]
+        assert [e.kind for e in before.deciding] == [EventKind.LISTED]  # the doubt's evidence
+        after = status(s, "acme", L, D("2024-05-01"))
+        assert after.status is Status.LISTED and not after.uncertain
+        assert after.listed_qualifier is DateQualifier.NOT_AFTER
+        assert not status(s, "beta", L, D("2024-03-01")).uncertain
+        assert status(s, "beta", L, D("2024-03-02")).uncertain
+        # a listing dated exactly comes first: the removal known by its bound cannot precede it
+        assert not status(s, "gamma", L, D("2024-05-01")).uncertain
+        assert not status(s, "gamma", L, D("2024-07-01")).uncertain
+        between = status(s, "gamma", L, D("2024-08-01"))
+        assert between.status is Status.LISTED and between.uncertain
+        assert "may already have been removed" in between.notes[-1]

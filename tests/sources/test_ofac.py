@@ -116,6 +116,26 @@ def test_first_snapshot_says_not_later_than(daily: dict[str, Any]) -> None:
     assert status["events"][0]["evidence"][0]["locator"] == "ent_num 36"
 
 
+def test_before_the_first_snapshot_the_status_is_not_known(daily: dict[str, Any]) -> None:
+    url = daily["registry"].url
+    code, out, _ = run_cli(url, "status", "ofac-36", "--as-of", "2024-04-30")
+    assert code == 0
+    assert "never listed (uncertain)" in out and "may already have been listed" in out
+    duties = ["obligations", "ofac-36", "--role", "us-person", "--json", "--as-of"]
+    code, out, _ = run_cli(url, *duties, "2024-04-30")
+    assert [d["state"] for d in json.loads(out)["duties"]] == ["uncertain"]
+    code, out, _ = run_cli(url, *duties, "2024-05-02")
+    duty = json.loads(out)["duties"][0]
+    assert (duty["state"], duty["uncertain"]) == ("in_force", False)
+    assert (duty["effective_from"], duty["effective_from_qualifier"]) == ("2024-05-01", "not_after")
+    name = json.loads(run_cli(url, "entity", "ofac-36", "--json")[1])["name"]
+    screen = ["screen", name, "--as-of", "2024-05-02", "--role", "us-person", "--limit", "1"]
+    code, out, _ = run_cli(url, *screen)
+    assert code == 0, out
+    assert "listed since not later than 2024-05-01" in out
+    assert "from not later than 2024-05-01" in out
+
+
 def test_reimporting_the_same_bytes_changes_nothing(daily: dict[str, Any]) -> None:
     registry = daily["registry"]
     before = table_counts(registry)

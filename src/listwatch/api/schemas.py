@@ -67,6 +67,7 @@ class StatusOnList(BaseModel):
     since_precision: Literal["day", "month", "year"] | None = None
     since_qualifier: str
     listed_since: str | None = None
+    listed_since_qualifier: str = "on"
     uncertain: bool
     notes: list[str]
     events: list[Event]
@@ -171,8 +172,12 @@ class DutyOut(BaseModel):
     summary: str
     legal_basis: str | None = None
     listing_date: str | None = None
+    listing_date_qualifier: str = "on"
     effective_from: str | None = None
+    effective_from_qualifier: str = "on"
     deadline: str | None = None
+    deadline_qualifier: str = "on"
+    uncertain: bool = False
     note: str | None = None
     status: str | None = None
     evidence: list[Event] = []

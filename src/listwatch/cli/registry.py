@@ -70,7 +70,7 @@ def status_command(
         registry = open_registry()
         with registry.transaction() as session:
             from listwatch.registry.entities import resolve_entity
-            from listwatch.registry.status import status, statuses
+            from listwatch.registry.status import since_text, status, statuses
 
             _check_list(session, list_id)
             entity = resolve_entity(session, name)
@@ -96,11 +96,7 @@ def status_command(
     for result in payload["statuses"]:
         style = STATUS_STYLE[result["status"]]
         line = f"  {result['list']}: [{style}]{result['status'].replace('_', ' ')}[/]"
-        if result["since"]:
-            qualifier = "not later than " if result["since_qualifier"] == "not_after" else ""
-            line += f" since {qualifier}{result['since']}"
-        if result["status"] == "listed_suspended" and result["listed_since"]:
-            line += f" (listed {result['listed_since']})"
+        line += since_text(result)
         if result["uncertain"]:
             line += " [yellow](uncertain)[/]"
         console.print(line)
@@ -220,7 +216,7 @@ def obligations_command(
     with user_errors():
         registry = open_registry()
         with registry.transaction() as session:
-            from listwatch.obligations import obligations
+            from listwatch.obligations import duty_dates, obligations
             from listwatch.registry.entities import resolve_entity
 
             entity = resolve_entity(session, name)
@@ -238,14 +234,14 @@ def obligations_command(
     if not duties:
         console.print("  no duty: the entity is not on a list whose rules bind this role")
     for duty in payload["duties"]:
-        dates = []
-        if duty["effective_from"]:
-            dates.append(f"from {duty['effective_from']}")
-        if duty["deadline"]:
-            dates.append(f"deadline {duty['deadline']}")
         console.print(
             f"  [{'bold red' if duty['state'] == 'in_force' else 'yellow'}]{duty['state']}[/] "
-            f"{duty['duty']} ({duty['list']}) {' · '.join(dates)}",
+            f"{duty['duty']} ({duty['list']}) {' · '.join(duty_dates(duty))}"
+            + (
+                " [yellow](uncertain)[/]"
+                if duty["uncertain"] and duty["state"] != "uncertain"
+                else ""
+            ),
             highlight=False,
         )
         console.print(f"    {duty['summary']}", highlight=False)

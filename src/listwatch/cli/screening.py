@@ -124,8 +124,9 @@ def screen_command(
         registry = open_registry()
         state = _open_index(registry, reindex)
         with registry.transaction() as session:
-            from listwatch.obligations.engine import role_scope
+            from listwatch.obligations.engine import duty_dates, role_scope
             from listwatch.registry.entities import canonical_map
+            from listwatch.registry.status import since_text
 
             if role:
                 role_scope(role)
@@ -164,16 +165,20 @@ def screen_command(
         for status in hit["statuses"]:
             style = STATUS_STYLE.get(status["status"], "")
             line = f"   {status['list']}: [{style}]{status['status'].replace('_', ' ')}[/]"
-            if status["since"]:
-                line += f" since {status['since']}"
+            line += since_text(status)
+            if status["uncertain"]:
+                line += " [yellow](uncertain)[/]"
             console.print(line, highlight=False)
+            for note in status["notes"]:
+                console.print(f"     [dim]note: {note}[/]", highlight=False)
         for duty in hit["obligations"]:
             line = f"   [cyan]{duty['duty']}[/] ({duty['list']}, {duty['state']})"
-            if duty["effective_from"]:
-                line += f" from {duty['effective_from']}"
-            if duty["deadline"]:
-                line += f", deadline {duty['deadline']}"
+            line += "".join(" " + text for text in duty_dates(duty))
+            if duty["uncertain"] and duty["state"] != "uncertain":
+                line += " [yellow](uncertain)[/]"
             console.print(line, highlight=False)
+            if duty["uncertain"] and duty["state"] != "uncertain":
+                console.print(f"     [dim]note: {duty['note']}[/]", highlight=False)
 
 
 def compare_command(

@@ -1,5 +1,5 @@
 """What a listing obliges a given kind of user to do on a given date."""
 
-from listwatch.obligations.engine import Duty, Role, load_roles, obligations
+from listwatch.obligations.engine import Duty, Role, duty_dates, load_roles, obligations
 
-__all__ = ["Duty", "Role", "load_roles", "obligations"]
+__all__ = ["Duty", "Role", "duty_dates", "load_roles", "obligations"]

@@ -83,6 +83,11 @@ class DateQualifier(StrEnum):
     NOT_AFTER = "not_after"  # it took effect at the latest within the stated period
 
 
+def qualified(value: str, qualifier: str) -> str:
+    """A date as text with its qualifier in words: ``not later than 2021-07-07``."""
+    return f"not later than {value}" if qualifier == DateQualifier.NOT_AFTER else value
+
+
 class DateError(ValueError):
     """A date that cannot be read, or that cannot exist."""
 

@@ -23,6 +23,7 @@ from listwatch.registry.domain import (
     Precision,
     ReviewState,
     Status,
+    qualified,
 )
 from listwatch.registry.entities import canonical_map, member_ids
 from listwatch.registry.models import Event, Evidence, Review
@@ -124,6 +125,7 @@ class StatusResult:
     since: PartialDate | None = None
     since_qualifier: DateQualifier = DateQualifier.ON
     listed_since: PartialDate | None = None
+    listed_qualifier: DateQualifier = DateQualifier.ON
     deciding: list[EventView] = field(default_factory=list)
     uncertain: bool = False
     notes: list[str] = field(default_factory=list)
@@ -140,10 +142,23 @@ class StatusResult:
             "since_precision": self.since.precision.value if self.since else None,
             "since_qualifier": self.since_qualifier.value,
             "listed_since": str(self.listed_since) if self.listed_since else None,
+            "listed_since_qualifier": self.listed_qualifier.value,
             "uncertain": self.uncertain,
             "notes": self.notes,
             "events": [e.to_dict() for e in self.deciding],
         }
+
+
+def since_text(status: dict[str, Any]) -> str:
+    """When a status (as :meth:`StatusResult.to_dict` gives it) began, in words, with
+    the start of the listing when the status is a suspension: "" when undated."""
+    text = ""
+    if status["since"]:
+        text = " since " + qualified(status["since"], status["since_qualifier"])
+    if status["status"] == Status.LISTED_SUSPENDED and status["listed_since"]:
+        listed = qualified(status["listed_since"], status.get("listed_since_qualifier", "on"))
+        text += f" (listed {listed})"
+    return text
 
 
 @dataclass
@@ -462,6 +477,7 @@ class _Fold:
     since: PartialDate | None = None
     qualifier: DateQualifier = DateQualifier.ON
     listed_since: PartialDate | None = None
+    listed_qualifier: DateQualifier = DateQualifier.ON
     deciding: list[EventView] = field(default_factory=list)
     transitions: list[tuple[Status, Status, EventView]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
@@ -482,7 +498,7 @@ def _fold(events: Sequence[EventView], until: dt.date | None = None) -> _Fold:
             state.transitions.append((before, after, event))
             state.status, state.since, state.qualifier = after, event.valid, event.qualifier
             if after is Status.LISTED and before in (Status.NEVER_LISTED, Status.REMOVED):
-                state.listed_since = event.valid
+                state.listed_since, state.listed_qualifier = event.valid, event.qualifier
                 state.deciding = [event]
             else:
                 # The listing that started the period, then the event that changed it.
@@ -495,6 +511,38 @@ def _fold(events: Sequence[EventView], until: dt.date | None = None) -> _Fold:
                 # Another source for the same fact: keep it as corroborating evidence.
                 state.deciding.append(event)
     return state
+
+
+def _flag_later_bounds(result: StatusResult, events: Sequence[EventView]) -> None:
+    """Mark a status uncertain when a later change is dated only by a bound.
+
+    A change known as "not later than" a date (an official file shows it first in a
+    snapshot of that day) may have happened before ``as_of``: the status folded without
+    it is then not known. Only a lower bound recorded with the event (the previous
+    snapshot that did not show the change yet), or a change dated exactly between
+    ``as_of`` and it, rules the earlier days out. The event joins the deciding events as
+    the evidence of the doubt.
+    """
+    as_of = result.as_of
+    for event in events:
+        valid = event.valid
+        if valid is None or event.kind not in STATUS_KINDS or valid.start <= as_of:
+            continue
+        if event.qualifier is not DateQualifier.NOT_AFTER:
+            return  # a change dated exactly comes first: the status holds until then
+        after, _note = _next_status(result.status, event.kind)
+        if after is result.status:
+            continue
+        earliest = event.details.get("previous_snapshot")
+        if earliest is None or as_of > PartialDate.parse(str(earliest)).start:
+            result.uncertain = True
+            result.deciding.append(event)  # the evidence of the doubt
+            window = f"after {earliest} and " if earliest else ""
+            result.notes.append(
+                f"{event.kind.value} {window}not later than {valid} (event {event.id}): on "
+                f"{as_of} the entity may already have been {after.value.replace('_', ' ')}"
+            )
+        return
 
 
 def fold_status(
@@ -516,9 +564,11 @@ def fold_status(
         since=state.since,
         since_qualifier=state.qualifier,
         listed_since=state.listed_since if state.status is not Status.NEVER_LISTED else None,
+        listed_qualifier=state.listed_qualifier,
         deciding=state.deciding,
         notes=state.notes,
     )
+    _flag_later_bounds(result, relevant)
     for event in relevant:
         valid = event.valid
         if valid is None or event.kind not in STATUS_KINDS:

@@ -25,6 +25,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO, TYPE_CHECKING, Any
 
+from listwatch.obligations.engine import duty_dates
 from listwatch.registry.db import RegistryError
 
 if TYPE_CHECKING:
@@ -653,6 +654,7 @@ PORTFOLIO_COLUMNS = (
     "listed_on",
     "duties",
     "next_deadline",
+    "next_deadline_qualifier",
     "explanation",
     "error",
 )
@@ -670,7 +672,9 @@ def portfolio_rows(
         record: dict[str, Any] = dict(row)
         duties = best["obligations"] if best else []
         active = [d for d in duties if d["state"] in ("in_force", "pending", "due")]
-        deadlines = sorted(d["deadline"] for d in active if d.get("deadline"))
+        deadlines = sorted(
+            (d["deadline"], d["deadline_qualifier"]) for d in active if d.get("deadline")
+        )
         listed = listed_on(best)
         record.update(
             exposed=bool(listed),
@@ -680,13 +684,13 @@ def portfolio_rows(
             match_by=best["match"] if best else "",
             listed_on=";".join(listed),
             duties=";".join(
-                f"{d['duty']} ({d['list']}, {d['state']}"
-                + (f", from {d['effective_from']}" if d.get("effective_from") else "")
-                + (f", by {d['deadline']}" if d.get("deadline") else "")
+                f"{d['duty']} ({', '.join([d['list'], d['state'], *duty_dates(d)])}"
+                + (", uncertain" if d["uncertain"] else "")
                 + ")"
                 for d in duties
             ),
-            next_deadline=deadlines[0] if deadlines else "",
+            next_deadline=deadlines[0][0] if deadlines else "",
+            next_deadline_qualifier=deadlines[0][1] if deadlines else "",
             explanation=best["explanation"] if best else "",
             error=result["error"],
         )
