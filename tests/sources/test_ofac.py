@@ -104,6 +104,8 @@ def test_daily_diff_shows_exactly_seven_added_then_eight_removed(daily: dict[str
     assert event["date_qualifier"] == "not_after"
     assert event["evidence"][0]["locator"].startswith("ent_num ")
     assert event["evidence"][0]["published"] == "2024-05-03"
+    code, out, _ = run_cli(db, "diff", "us-ofac-sdn", "--from", "2024-05-02", "--to", "2024-05-03")
+    assert code == 0 and "not later than 2024-05-03" in out
 
 
 def test_first_snapshot_says_not_later_than(daily: dict[str, Any]) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import typer
-from rich.table import Table
+from rich.table import Column, Table
 
 from listwatch.cli.common import (
     console,
@@ -167,6 +167,7 @@ def diff_command(
     with user_errors():
         registry = open_registry()
         with registry.transaction() as session:
+            from listwatch.registry.domain import qualified
             from listwatch.registry.models import Entity
             from listwatch.registry.status import diff
 
@@ -194,9 +195,10 @@ def diff_command(
         return
     counts = ", ".join(f"{n} {k}" for k, n in sorted(summary.items())) or "no changes"
     console.print(f"[bold]{list_id}[/] from {start} to {end}: {counts}")
-    table = Table("date", "change", "entity", "source")
+    table = Table(Column("date", no_wrap=True), "change", "entity", "source")
     for row in rows:
-        table.add_row(row["date"], row["change"], row["entity_name"], _source_line(row["event"]))
+        when = qualified(row["date"], row["event"]["date_qualifier"])
+        table.add_row(when, row["change"], row["entity_name"], _source_line(row["event"]))
     if rows:
         console.print(table)
 
