@@ -104,6 +104,14 @@ def test_list_members_and_diff(client: Any) -> None:
     assert members("2021-04-01")["xiaomi"] == "listed_suspended"
     assert "xiaomi" not in members("2021-06-01")
     assert members("2021-06-01", "removed")["xiaomi"] == "removed"
+    # s.1237 memberships not verified after the list ended are uncertain, and only they
+    uncertain = client.get(
+        "/api/v1/lists/us-dod-cmc/members",
+        params={"as_of": "2021-07-01", "status": "uncertain", "limit": 500},
+    ).json()["items"]
+    assert uncertain and all(m["status"]["uncertain"] for m in uncertain)
+    assert "xiaomi" not in {m["entity"]["id"] for m in uncertain}
+    assert not members("2021-02-01", "uncertain")
     diff = client.get(
         "/api/v1/lists/us-dod-cmc/diff", params={"from": "2021-01-01", "to": "2021-06-30"}
     ).json()

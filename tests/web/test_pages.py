@@ -71,6 +71,10 @@ def test_list_page(client: Any) -> None:
     assert "Xiaomi Corporation" in members and "Suspended by court" in members
     diff = page.text.split('data-testid="diff"')[1].split("</table>")[0]
     assert diff.count("Xiaomi Corporation") == 3
+    assert 'data-testid="uncertain-members"' not in page.text
+    later = client.get("/lists/us-dod-cmc", params={"as_of": "2021-07-01"}).text
+    notice = later.split('data-testid="uncertain-members"')[1].split("</p>")[0]
+    assert "have an uncertain status" in notice and "status=uncertain" in notice
     assert client.get("/lists").status_code == 200
     assert client.get("/lists/nope").status_code == 404
 

@@ -301,6 +301,8 @@ MEMBER_FILTERS: dict[str, frozenset[Status]] = {
     "listed_suspended": frozenset({Status.LISTED_SUSPENDED}),
     "removed": frozenset({Status.REMOVED}),
     "all": frozenset({Status.LISTED, Status.LISTED_SUSPENDED, Status.REMOVED}),
+    # any status, where it is uncertain on the day (e.g. known only from a later snapshot)
+    "uncertain": frozenset(Status),
 }
 
 
@@ -320,9 +322,8 @@ def list_members(
     which: str = "current",
 ) -> list[MemberRow]:
     """Each entity's status on a list at ``as_of`` (merged records folded together)."""
-    results = {
-        r.entity_id: r for r in members(session, list_id, as_of, known_at, MEMBER_FILTERS[which])
-    }
+    found = members(session, list_id, as_of, known_at, MEMBER_FILTERS[which])
+    results = {r.entity_id: r for r in found if which != "uncertain" or r.uncertain}
     chosen = sorted(results)
     rows: list[MemberRow] = []
     for start in range(0, len(chosen), _CHUNK):

@@ -320,6 +320,7 @@ def list_page(
             raise PageError(404, f"No list {list_id!r}.")
         info = queries.list_detail(restriction, queries.list_counts(session))
         members = members_of(request, list_id, day, known, status)
+        doubtful = len(members_of(request, list_id, day, known, "uncertain"))
         first = (page - 1) * MEMBERS_PER_PAGE
         shown = [
             {"entity": m.entity, "status": m.status.to_dict()}
@@ -341,6 +342,7 @@ def list_page(
             "status_filter": status,
             "members": shown,
             "member_total": len(members),
+            "uncertain_total": doubtful,
             "page": page,
             "pages": max(1, -(-len(members) // MEMBERS_PER_PAGE)),
             "date_from": start,

@@ -68,8 +68,11 @@ def get_members(
     as_of: Annotated[dt.date | None, Query(description="Date (default: today)")] = None,
     known_at: KnownAt = None,
     status: Annotated[
-        Literal["current", "listed", "listed_suspended", "removed", "all"],
-        Query(description="`current`: listed, including listings suspended by a court"),
+        Literal["current", "listed", "listed_suspended", "removed", "all", "uncertain"],
+        Query(
+            description="`current`: listed, including listings suspended by a court; "
+            "`uncertain`: every entity whose status is uncertain on the date"
+        ),
     ] = "current",
 ) -> dict[str, Any]:
     """Who is on the list on a date, with the events that decide each status."""
