@@ -116,6 +116,8 @@ def test_first_snapshot_says_not_later_than(daily: dict[str, Any]) -> None:
     status = json.loads(out)["statuses"][0]
     assert status["since_qualifier"] == "not_after"
     assert status["events"][0]["evidence"][0]["locator"] == "ent_num 36"
+    code, out, _ = run_cli(daily["registry"].url, "history", "ofac-36")
+    assert code == 0 and "not later than 2024-05-01 → now" in out
 
 
 def test_before_the_first_snapshot_the_status_is_not_known(daily: dict[str, Any]) -> None:

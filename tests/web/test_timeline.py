@@ -102,3 +102,25 @@ def test_long_histories_use_year_ticks() -> None:
     assert timeline is not None
     svg = str(render_svg(timeline))
     assert ">2010<" in svg and ">Jun<" not in svg
+
+
+def test_dates_known_only_as_bounds_say_so() -> None:
+    first_seen = event(1, "listed", "2024-05-01") | {"date_qualifier": "not_after"}
+    gone = event(2, "removed", "2024-05-03") | {"date_qualifier": "not_after"}
+    histories = [
+        {
+            "list": "l1",
+            "intervals": [
+                {"status": "listed", "from": "2024-05-01", "from_qualifier": "not_after",
+                 "to": "2024-05-03", "event": first_seen},
+                {"status": "removed", "from": "2024-05-03", "from_qualifier": "not_after",
+                 "to": None, "event": gone},
+            ],
+            "events": [],
+        }
+    ]  # fmt: skip
+    timeline = build_timeline(histories, {}, today=dt.date(2024, 6, 1))
+    assert timeline is not None
+    svg = str(render_svg(timeline))
+    assert "Listed from not later than 1 May 2024 until not later than 3 May 2024" in svg
+    assert 'aria-label="Removed, not later than 3 May 2024"' in svg

@@ -118,6 +118,7 @@ def history_command(
     with user_errors():
         registry = open_registry()
         with registry.transaction() as session:
+            from listwatch.registry.domain import qualified
             from listwatch.registry.entities import resolve_entity
             from listwatch.registry.status import history
 
@@ -134,18 +135,24 @@ def history_command(
     console.print(f"[bold]{entity.name}[/] [dim]({entity.id})[/]")
     for item in payload["lists"]:
         console.print(f"\n[bold]{item['list'] or 'not list-specific'}[/]")
-        for interval in item["intervals"]:
+        intervals = item["intervals"]
+        for number, interval in enumerate(intervals):
             style = STATUS_STYLE[interval["status"]]
-            end = interval["to"] or "now"
+            began = qualified(interval["from"], interval["from_qualifier"])
+            # an interval ends where the next begins, as precisely as that is known
+            end = "now"
+            if interval["to"]:
+                following = intervals[number + 1] if number + 1 < len(intervals) else {}
+                end = qualified(interval["to"], following.get("from_qualifier", "on"))
             console.print(
                 f"  [{style}]{interval['status'].replace('_', ' '):<17}[/] "
-                f"{interval['from']} → {end}   {_source_line(interval['event'])}",
+                f"{began} → {end}   {_source_line(interval['event'])}",
                 highlight=False,
             )
         for event in item["events"]:
+            when = qualified(event["date"], event["date_qualifier"]) if event["date"] else "undated"
             console.print(
-                f"  [cyan]{event['kind']:<17}[/] {event['date'] or 'undated'}   "
-                f"{_source_line(event)}",
+                f"  [cyan]{event['kind']:<17}[/] {when}   {_source_line(event)}",
                 highlight=False,
             )
 

@@ -14,7 +14,7 @@ from typing import Any
 from markupsafe import Markup, escape
 
 from listwatch.registry.domain import PartialDate
-from listwatch.web.labels import human_date, kind_label, status_label
+from listwatch.web.labels import human_date, kind_label, qualified_date, status_label
 
 WIDTH = 1000
 LABEL_WIDTH = 190
@@ -38,6 +38,8 @@ class Segment:
     start_text: str
     end_text: str | None
     event_id: int
+    start_qualifier: str = "on"  # not_after: the status began at the latest then
+    end_qualifier: str = "on"
 
 
 @dataclass
@@ -51,6 +53,7 @@ class Mark:
     date_text: str | None
     review_state: str
     summary: str | None
+    qualifier: str = "on"
 
 
 @dataclass
@@ -95,6 +98,7 @@ def _mark(event: dict[str, Any]) -> Mark | None:
         date_text=event.get("date"),
         review_state=str(event.get("review_state", "accepted")),
         summary=event.get("summary"),
+        qualifier=str(event.get("date_qualifier") or "on"),
     )
 
 
@@ -121,11 +125,14 @@ def build_timeline(
             label=key or "Other events",
             title=list_names.get(key, key) if key else "Events tied to no list",
         )
-        for interval in item.get("intervals", []):
+        intervals = item.get("intervals", [])
+        for number, interval in enumerate(intervals):
             opened = _period(interval.get("from"))
             if opened is None:
                 continue
             closed = _period(interval.get("to"))
+            # an interval ends where the next begins, as precisely as that is known
+            following = intervals[number + 1] if number + 1 < len(intervals) else {}
             band.segments.append(
                 Segment(
                     status=interval["status"],
@@ -134,6 +141,8 @@ def build_timeline(
                     start_text=interval["from"],
                     end_text=interval.get("to"),
                     event_id=int(interval["event"]["id"]),
+                    start_qualifier=interval.get("from_qualifier") or "on",
+                    end_qualifier=following.get("from_qualifier") or "on",
                 )
             )
             dates += [opened[0]] + ([closed[0]] if closed else [])
@@ -268,8 +277,13 @@ def render_svg(timeline: Timeline) -> Markup:
             x2 = x(segment.end) if segment.end else plot_right
             width = max(2.0, round(x2 - x1, 1))
             fill = ' fill="url(#hatch)"' if segment.status == "listed_suspended" else ""
-            until = f" until {human_date(segment.end_text)}" if segment.end_text else " (continues)"
-            tooltip = f"{status_label(segment.status)} from {human_date(segment.start_text)}{until}"
+            until = (
+                f" until {qualified_date(segment.end_text, segment.end_qualifier)}"
+                if segment.end_text
+                else " (continues)"
+            )
+            began = qualified_date(segment.start_text, segment.start_qualifier)
+            tooltip = f"{status_label(segment.status)} from {began}{until}"
             out.append(
                 f'<rect class="segment seg-{escape(segment.status)}" x="{x1}" y="{top}" '
                 f'width="{width}" height="{BAND_HEIGHT}"{fill} '
@@ -305,7 +319,7 @@ def _mark_svg(mark: Mark, x: Any, middle: float, top: float, selected: int | Non
         classes.append(f"mark-{mark.review_state}")
     if selected == mark.event_id:
         classes.append("selected")
-    label = f"{kind_label(mark.kind)}, {human_date(mark.date_text)}"
+    label = f"{kind_label(mark.kind)}, {qualified_date(mark.date_text, mark.qualifier)}"
     if mark.review_state != "accepted":
         label += f" ({mark.review_state})"
     x1, x2 = x(mark.start), x(mark.end)
