@@ -9,6 +9,7 @@ from xml.etree import ElementTree as ET
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from listwatch.registry.domain import qualified
 from listwatch.registry.models import Alert, Watch
 
 ATOM = "http://www.w3.org/2005/Atom"
@@ -16,12 +17,17 @@ FEED_SIZE = 100
 
 
 def alert_title(payload: dict[str, Any]) -> str:
-    """One line saying what happened: ``Xiaomi Corporation: suspended (us-dod-cmc), 2021-03-12``."""
+    """One line saying what happened: ``Xiaomi Corporation: suspended (us-dod-cmc), 2021-03-12``
+    (``..., not later than 2024-05-03`` for a change first seen in a snapshot)."""
     event = payload.get("event", {})
     who = event.get("entity_name") or event.get("entity_id", "?")
     what = str(event.get("kind", "event")).replace("_", " ")
     where = f" ({event['list']})" if event.get("list") else ""
-    when = f", {event['date']}" if event.get("date") else ""
+    when = (
+        f", {qualified(event['date'], event.get('date_qualifier', 'on'))}"
+        if event.get("date")
+        else ""
+    )
     return f"{who}: {what}{where}{when}"
 
 
