@@ -261,3 +261,24 @@ def test_the_cycle_collector_is_paused_for_a_chunk_only() -> None:
         assert not gc.isenabled()  # a collector paused by the caller stays paused
     finally:
         gc.enable()
+
+
+def test_a_status_not_known_for_sure_is_marked_in_the_row() -> None:
+    from listwatch.screening.batch import screen_record
+
+    def status(list_id: str, value: str, uncertain: bool) -> dict[str, Any]:
+        return {"list": list_id, "status": value, "uncertain": uncertain}
+
+    hit = {
+        "entity": {"id": "ofac-36", "name": "Acme"},
+        "score": 1.0,
+        "match": "name",
+        "explanation": "",
+        "statuses": [
+            status("us-ofac-sdn", "never_listed", True),
+            status("un-sc", "listed", False),
+        ],
+    }
+    record = screen_record({"name": "Acme"}, {"hits": [hit], "error": ""})
+    assert record["statuses"] == "us-ofac-sdn=never_listed (uncertain);un-sc=listed"
+    assert record["listed_on"] == "un-sc"

@@ -602,7 +602,10 @@ def screen_record(row: Row, result: dict[str, Any]) -> dict[str, Any]:
         match_by=best["match"] if best else "",
         matched_name=(best.get("matched_name") or "") if best else "",
         listed_on=";".join(listed_on(best)),
-        statuses=";".join(f"{s['list']}={s['status']}" for s in statuses),
+        statuses=";".join(
+            f"{s['list']}={s['status']}" + (" (uncertain)" if s["uncertain"] else "")
+            for s in statuses
+        ),
         explanation=best["explanation"] if best else "",
         other_matches=";".join(f"{h['entity']['id']}:{h['score']:.3f}" for h in hits[1:]),
         error=result["error"],
