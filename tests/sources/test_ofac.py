@@ -120,7 +120,9 @@ def test_first_snapshot_says_not_later_than(daily: dict[str, Any]) -> None:
     assert code == 0 and "not later than 2024-05-01 → now" in out
 
 
-def test_before_the_first_snapshot_the_status_is_not_known(daily: dict[str, Any]) -> None:
+def test_before_the_first_snapshot_the_status_is_not_known(
+    daily: dict[str, Any], tmp_path: Path
+) -> None:
     url = daily["registry"].url
     code, out, _ = run_cli(url, "status", "ofac-36", "--as-of", "2024-04-30")
     assert code == 0
@@ -138,6 +140,16 @@ def test_before_the_first_snapshot_the_status_is_not_known(daily: dict[str, Any]
     assert code == 0, out
     assert "listed since not later than 2024-05-01" in out
     assert "from not later than 2024-05-01" in out
+    holdings = tmp_path / "holdings.csv"
+    holdings.write_text(f"name\n{name}\n", encoding="utf-8")
+    exposure = tmp_path / "exposure.csv"
+    portfolio = ["portfolio", str(holdings), "--role", "us-person", "--workers", "1"]
+    code, out, err = run_cli(url, *portfolio, "--as-of", "2024-04-30", "--out", str(exposure))
+    assert code == 0, err
+    assert "uncertain" in out  # the lists column: not listed, uncertain on us-ofac-sdn
+    with exposure.open(encoding="utf-8") as handle:
+        row = next(csv.DictReader(handle))
+    assert row["exposed"] == "false" and row["duties"] == "blocked (us-ofac-sdn, uncertain)"
 
 
 def test_reimporting_the_same_bytes_changes_nothing(daily: dict[str, Any]) -> None:

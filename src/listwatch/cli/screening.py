@@ -385,12 +385,19 @@ def portfolio_command(
             str(label),
             str(row["entity_name"] or "—"),
             f"{row['match_score']:.2f}" if row["match_score"] != "" else "",
-            f"[bold red]{row['listed_on']}[/]" if row["exposed"] else "not listed",
+            f"[bold red]{row['listed_on']}[/]" if row["exposed"] else _not_listed(row),
             row["duties"].replace(";", "\n") or "—",
         )
     console.print(grid)
     exposed = sum(1 for r in rows if r["exposed"])
     console.print(f"{exposed} of {len(rows)} holdings exposed" + (f" → {out}" if out else ""))
+
+
+def _not_listed(row: dict[str, Any]) -> str:
+    doubtful = [s["list"] for s in row["_statuses"] if s["uncertain"]]
+    return (
+        f"not listed ([yellow]uncertain on {', '.join(doubtful)}[/])" if doubtful else "not listed"
+    )
 
 
 def register(app: typer.Typer) -> None:

@@ -688,7 +688,7 @@ def portfolio_rows(
             listed_on=";".join(listed),
             duties=";".join(
                 f"{d['duty']} ({', '.join([d['list'], d['state'], *duty_dates(d)])}"
-                + (", uncertain" if d["uncertain"] else "")
+                + (", uncertain" if d["uncertain"] and d["state"] != "uncertain" else "")
                 + ")"
                 for d in duties
             ),
