@@ -118,6 +118,9 @@ def test_first_snapshot_says_not_later_than(daily: dict[str, Any]) -> None:
     assert status["events"][0]["evidence"][0]["locator"] == "ent_num 36"
     code, out, _ = run_cli(daily["registry"].url, "history", "ofac-36")
     assert code == 0 and "not later than 2024-05-01 → now" in out
+    # the first snapshot records who is on the list, not who was added that day
+    first = diff_json(daily["registry"].url, "us-ofac-sdn", "2024-04-30", "2024-05-01")
+    assert list(first["summary"]) == ["first_recorded"]
 
 
 def test_before_the_first_snapshot_the_status_is_not_known(

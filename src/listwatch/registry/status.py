@@ -468,6 +468,10 @@ def _change_name(before: Status, after: Status, kind: EventKind) -> str | None:
         return "suspended"
     if before is Status.LISTED_SUSPENDED and after is Status.LISTED:
         return "reinstated" if kind is not EventKind.DESIGNATED else "added"
+    if before is Status.NEVER_LISTED and kind is EventKind.LISTED:
+        # a statement of membership (the first snapshot of a file, an article), not the
+        # listing itself: when the entity was added is not known
+        return "first_recorded"
     return "added"
 
 

@@ -27,6 +27,7 @@ KIND_LABELS = {
 
 CHANGE_LABELS = {
     "added": "Added",
+    "first_recorded": "First recorded (added earlier or then)",
     "suspended": "Suspended by court",
     "reinstated": "Reinstated",
     "removed": "Removed",
