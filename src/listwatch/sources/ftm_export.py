@@ -25,6 +25,7 @@ from sqlalchemy import Table, insert, select
 from sqlalchemy.orm import Session, selectinload
 
 from listwatch.registry.db import Registry
+from listwatch.registry.domain import DateQualifier
 from listwatch.registry.models import (
     Document,
     Entity,
@@ -331,9 +332,13 @@ def _export_events(session: Session, writer: _Writer) -> None:
                 status=event.kind,
                 date=_iso(event.valid_date),
             )
-            if event.kind in ("designated", "listed"):
+            # A date known only as a bound ("not later than" the snapshot that first shows
+            # the change) is not when the sanction started or ended: it stays the record's
+            # date alone.
+            exact = event.date_qualifier != DateQualifier.NOT_AFTER
+            if exact and event.kind in ("designated", "listed"):
                 props["startDate"] = _iso(event.valid_date)
-            if event.kind == "removed":
+            if exact and event.kind == "removed":
                 props["endDate"] = _iso(event.valid_date)
             writer.write("Sanction", f"lw-event-{event.id}", props, record)
         else:
