@@ -137,3 +137,27 @@ def test_exact_listing_dates_give_exact_duty_dates(reg: Registry) -> None:
             assert duty.effective_from_qualifier is DateQualifier.ON
             assert duty.deadline_qualifier is DateQualifier.ON
             assert not duty.uncertain
+
+
+def test_a_listing_that_may_have_ended_gives_an_uncertain_duty(reg: Registry) -> None:
+    with reg.transaction() as s:
+        make_entity(s, "acme", "Acme")
+        sdn = "us-ofac-sdn"
+        event(s, "acme", EventKind.DESIGNATED, "2024-05-02", list_id=sdn)
+        gone = {"previous_snapshot": "2024-07-01"}  # absent from the snapshot of 2024-09-01
+        not_after = DateQualifier.NOT_AFTER
+        event(
+            s,
+            "acme",
+            EventKind.REMOVED,
+            "2024-09-01",
+            list_id=sdn,
+            qualifier=not_after,
+            details=gone,
+        )
+        july = _by_rule(obligations(s, "acme", D("2024-07-01"), "us-person"))["sdn-blocking"]
+        assert (july.state, july.uncertain) == ("in_force", False)
+        august = _by_rule(obligations(s, "acme", D("2024-08-01"), "us-person"))["sdn-blocking"]
+        assert (august.state, august.uncertain) == ("in_force", True)
+        assert "may already have been removed" in (august.note or "")
+        assert obligations(s, "acme", D("2024-09-01"), "us-person") == []

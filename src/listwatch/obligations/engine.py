@@ -148,6 +148,17 @@ def evaluate_rule(
     rule: dict[str, Any], list_id: str, result: StatusResult, as_of: dt.date
 ) -> Duty | None:
     """The duty one rule imposes given an entity's status on the rule's list."""
+    duty = _evaluate(rule, list_id, result, as_of)
+    if duty is not None and result.uncertain and duty.state not in ("uncertain", "lapsed"):
+        # listed as far as the events tell, but the listing may have ended (or not begun)
+        duty.uncertain = True
+        _add_note(duty, "the status on this date is uncertain: " + "; ".join(result.notes))
+    return duty
+
+
+def _evaluate(
+    rule: dict[str, Any], list_id: str, result: StatusResult, as_of: dt.date
+) -> Duty | None:
     if result.status in (Status.NEVER_LISTED, Status.REMOVED) and result.uncertain:
         # Not listed as far as the events tell, but a change around ``as_of`` is dated
         # only by a bound or to its month: the duty may apply.
