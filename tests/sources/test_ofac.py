@@ -129,7 +129,7 @@ def test_before_the_first_snapshot_the_status_is_not_known(
     url = daily["registry"].url
     code, out, _ = run_cli(url, "status", "ofac-36", "--as-of", "2024-04-30")
     assert code == 0
-    assert "never listed (uncertain)" in out and "may already have been listed" in out
+    assert "not recorded as listed (uncertain)" in out and "may already have been listed" in out
     duties = ["obligations", "ofac-36", "--role", "us-person", "--json", "--as-of"]
     code, out, _ = run_cli(url, *duties, "2024-04-30")
     assert [d["state"] for d in json.loads(out)["duties"]] == ["uncertain"]

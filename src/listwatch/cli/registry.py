@@ -70,7 +70,7 @@ def status_command(
         registry = open_registry()
         with registry.transaction() as session:
             from listwatch.registry.entities import resolve_entity
-            from listwatch.registry.status import since_text, status, statuses
+            from listwatch.registry.status import since_text, status, status_words, statuses
 
             _check_list(session, list_id)
             entity = resolve_entity(session, name)
@@ -95,7 +95,7 @@ def status_command(
         console.print("  not on any list known to the registry")
     for result in payload["statuses"]:
         style = STATUS_STYLE[result["status"]]
-        line = f"  {result['list']}: [{style}]{result['status'].replace('_', ' ')}[/]"
+        line = f"  {result['list']}: [{style}]{status_words(result)}[/]"
         line += since_text(result)
         if result["uncertain"]:
             line += " [yellow](uncertain)[/]"

@@ -126,7 +126,7 @@ def screen_command(
         with registry.transaction() as session:
             from listwatch.obligations.engine import duty_dates, role_scope
             from listwatch.registry.entities import canonical_map
-            from listwatch.registry.status import since_text
+            from listwatch.registry.status import since_text, status_words
 
             if role:
                 role_scope(role)
@@ -164,7 +164,7 @@ def screen_command(
             console.print(f"   not on any list as of {day}")
         for status in hit["statuses"]:
             style = STATUS_STYLE.get(status["status"], "")
-            line = f"   {status['list']}: [{style}]{status['status'].replace('_', ' ')}[/]"
+            line = f"   {status['list']}: [{style}]{status_words(status)}[/]"
             line += since_text(status)
             if status["uncertain"]:
                 line += " [yellow](uncertain)[/]"

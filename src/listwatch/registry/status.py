@@ -149,6 +149,14 @@ class StatusResult:
         }
 
 
+def status_words(status: dict[str, Any]) -> str:
+    """A status (as :meth:`StatusResult.to_dict` gives it) in words: "never listed" only
+    where that is known, "not recorded as listed" where a later listing may already hold."""
+    if status["status"] == Status.NEVER_LISTED and status["uncertain"]:
+        return "not recorded as listed"
+    return str(status["status"]).replace("_", " ")
+
+
 def since_text(status: dict[str, Any]) -> str:
     """When a status (as :meth:`StatusResult.to_dict` gives it) began, in words, with
     the start of the listing when the status is a suspension: "" when undated."""
