@@ -181,3 +181,27 @@ def test_article_submission_form(client: Any, api_registry: Registry) -> None:
         files={"file": ("bad.txt", b"\xff\xfe\x00\x00" * 100, "text/plain")},
     )
     assert uploaded.status_code == 422 and "bad.txt" in uploaded.text
+
+
+def test_an_entry_first_seen_in_a_snapshot_is_dated_as_a_bound(
+    client: Any, api_registry: Registry
+) -> None:
+    from listwatch.registry.domain import DateQualifier
+    from tests.registry.helpers import event, make_entity
+
+    with api_registry.transaction() as session:
+        make_entity(session, "acme", "Acme Trading")
+        first_seen = DateQualifier.NOT_AFTER
+        event(
+            session,
+            "acme",
+            EventKind.LISTED,
+            "2024-05-01",
+            list_id="us-ofac-sdn",
+            qualifier=first_seen,
+        )
+    before = client.get("/entities/acme", params={"as_of": "2024-01-01", "role": "us-person"}).text
+    assert "Not recorded as listed" in before and "may already have been listed" in before
+    assert "duty-state-uncertain" in before
+    after = client.get("/entities/acme", params={"as_of": "2024-06-01", "role": "us-person"}).text
+    assert "Listed since" in after and "not later than 1 May 2024" in after
