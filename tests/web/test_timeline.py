@@ -112,7 +112,7 @@ def test_dates_known_only_as_bounds_say_so() -> None:
             "list": "l1",
             "intervals": [
                 {"status": "listed", "from": "2024-05-01", "from_qualifier": "not_after",
-                 "to": "2024-05-03", "event": first_seen},
+                 "to": "2024-05-03", "to_qualifier": "not_after", "event": first_seen},
                 {"status": "removed", "from": "2024-05-03", "from_qualifier": "not_after",
                  "to": None, "event": gone},
             ],

@@ -139,6 +139,7 @@ class Interval(BaseModel):
     from_: str = Field(alias="from")
     from_qualifier: str
     to: str | None = None
+    to_qualifier: str = "on"
     event: Event
 
     model_config = _ALIASED

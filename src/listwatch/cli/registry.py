@@ -135,15 +135,10 @@ def history_command(
     console.print(f"[bold]{entity.name}[/] [dim]({entity.id})[/]")
     for item in payload["lists"]:
         console.print(f"\n[bold]{item['list'] or 'not list-specific'}[/]")
-        intervals = item["intervals"]
-        for number, interval in enumerate(intervals):
+        for interval in item["intervals"]:
             style = STATUS_STYLE[interval["status"]]
             began = qualified(interval["from"], interval["from_qualifier"])
-            # an interval ends where the next begins, as precisely as that is known
-            end = "now"
-            if interval["to"]:
-                following = intervals[number + 1] if number + 1 < len(intervals) else {}
-                end = qualified(interval["to"], following.get("from_qualifier", "on"))
+            end = qualified(interval["to"], interval["to_qualifier"]) if interval["to"] else "now"
             console.print(
                 f"  [{style}]{interval['status'].replace('_', ' '):<17}[/] "
                 f"{began} → {end}   {_source_line(interval['event'])}",

@@ -178,6 +178,7 @@ class Interval:
     end: PartialDate | None
     qualifier: DateQualifier
     event: EventView
+    end_qualifier: DateQualifier = DateQualifier.ON  # that of the next interval's start
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
@@ -186,6 +187,7 @@ class Interval:
             "from": str(self.start),
             "from_qualifier": self.qualifier.value,
             "to": str(self.end) if self.end else None,
+            "to_qualifier": self.end_qualifier.value,
             "event": self.event.to_dict(),
         }
 
@@ -686,7 +688,7 @@ def history_from_events(events: Sequence[EventView]) -> list[ListHistory]:
             if intervals and intervals[-1].status == after:
                 continue
             if intervals:
-                intervals[-1].end = event.valid
+                intervals[-1].end, intervals[-1].end_qualifier = event.valid, event.qualifier
             intervals.append(Interval(after, event.valid, None, event.qualifier, event))
         others = [e for e in list_events if e.kind not in STATUS_KINDS or e.valid is None]
         histories.append(ListHistory(list_id or "", intervals, others if list_id else list_events))

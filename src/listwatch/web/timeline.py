@@ -125,14 +125,11 @@ def build_timeline(
             label=key or "Other events",
             title=list_names.get(key, key) if key else "Events tied to no list",
         )
-        intervals = item.get("intervals", [])
-        for number, interval in enumerate(intervals):
+        for interval in item.get("intervals", []):
             opened = _period(interval.get("from"))
             if opened is None:
                 continue
             closed = _period(interval.get("to"))
-            # an interval ends where the next begins, as precisely as that is known
-            following = intervals[number + 1] if number + 1 < len(intervals) else {}
             band.segments.append(
                 Segment(
                     status=interval["status"],
@@ -142,7 +139,7 @@ def build_timeline(
                     end_text=interval.get("to"),
                     event_id=int(interval["event"]["id"]),
                     start_qualifier=interval.get("from_qualifier") or "on",
-                    end_qualifier=following.get("from_qualifier") or "on",
+                    end_qualifier=interval.get("to_qualifier") or "on",
                 )
             )
             dates += [opened[0]] + ([closed[0]] if closed else [])
