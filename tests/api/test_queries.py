@@ -6,9 +6,9 @@ import datetime as dt
 
 from sqlalchemy import select
 
-from listwatch.api.queries import list_members
+from listwatch.api.queries import keep_members, list_members
 from listwatch.registry.db import Registry
-from listwatch.registry.domain import EventKind
+from listwatch.registry.domain import EventKind, Status
 from listwatch.registry.models import Entity
 from listwatch.registry.status import all_statuses, status, statuses
 from listwatch.registry.store import add_name, merge_entities
@@ -42,7 +42,7 @@ def test_list_members_equal_status(api_registry: Registry) -> None:
     _merge_a_record(api_registry)
     day = dt.date(2021, 4, 1)
     with api_registry.transaction() as session:
-        rows = list_members(session, "us-dod-cmc", day, which="all")
+        rows = keep_members(list_members(session, "us-dod-cmc", day), "all")
         assert rows
         for row in rows:
             expected = status(session, row.entity["id"], "us-dod-cmc", day).to_dict()
@@ -50,3 +50,20 @@ def test_list_members_equal_status(api_registry: Registry) -> None:
             for event in expected["events"]:
                 event["evidence"] = []
             assert row.status.to_dict() == expected, row.entity["id"]
+
+
+def test_every_member_filter_keeps_what_it_names(api_registry: Registry) -> None:
+    day = dt.date(2021, 7, 1)  # after the s.1237 list ended: unverified memberships
+    with api_registry.transaction() as session:
+        every = list_members(session, "us-dod-cmc", day)
+    assert {r.status.status for r in keep_members(every, "current")} <= {
+        Status.LISTED,
+        Status.LISTED_SUSPENDED,
+    }
+    removed = keep_members(every, "removed")
+    assert removed and {r.status.status for r in removed} == {Status.REMOVED}
+    uncertain = keep_members(every, "uncertain")
+    assert uncertain and all(r.status.uncertain for r in uncertain)
+    assert len(keep_members(every, "all")) + sum(
+        r.status.status is Status.NEVER_LISTED for r in every
+    ) == len(every)

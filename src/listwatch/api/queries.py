@@ -314,16 +314,23 @@ class MemberRow:
     status: StatusResult
 
 
+def keep_members(rows: list[MemberRow], which: str) -> list[MemberRow]:
+    """The rows of :func:`list_members` that a filter of :data:`MEMBER_FILTERS` keeps."""
+    wanted = MEMBER_FILTERS[which]
+    return [
+        row
+        for row in rows
+        if row.status.status in wanted and (which != "uncertain" or row.status.uncertain)
+    ]
+
+
 def list_members(
-    session: Session,
-    list_id: str,
-    as_of: dt.date,
-    known_at: dt.date | None = None,
-    which: str = "current",
+    session: Session, list_id: str, as_of: dt.date, known_at: dt.date | None = None
 ) -> list[MemberRow]:
-    """Each entity's status on a list at ``as_of`` (merged records folded together)."""
-    found = members(session, list_id, as_of, known_at, MEMBER_FILTERS[which])
-    results = {r.entity_id: r for r in found if which != "uncertain" or r.uncertain}
+    """Every entity's status on a list at ``as_of`` (merged records folded together), for
+    :func:`keep_members` to filter."""
+    found = members(session, list_id, as_of, known_at, frozenset(Status))
+    results = {r.entity_id: r for r in found}
     chosen = sorted(results)
     rows: list[MemberRow] = []
     for start in range(0, len(chosen), _CHUNK):

@@ -89,17 +89,18 @@ def get_members(
 def members_of(
     request: Request, list_id: str, day: Any, known: Any, which: str
 ) -> list[queries.MemberRow]:
-    """A list's members on a day, from the server's result cache when it has them."""
+    """A list's members on a day as the filter ``which`` keeps them, from the server's
+    result cache (every status of the day, folded once) when it has them."""
     registry = request.app.state.registry
 
     def compute() -> list[queries.MemberRow]:
         with registry.transaction() as session:
-            return queries.list_members(session, list_id, day, known, which)
+            return queries.list_members(session, list_id, day, known)
 
-    found: list[queries.MemberRow] = request.app.state.results.get(
-        ("members", list_id, day, known, which), compute
+    every: list[queries.MemberRow] = request.app.state.results.get(
+        ("members", list_id, day, known), compute
     )
-    return found
+    return queries.keep_members(every, which)
 
 
 @router.get(
