@@ -25,10 +25,17 @@ def machine() -> str:
     """One line describing the machine the figures come from."""
     cpu = platform.processor() or "unknown CPU"
     try:
+        fields: dict[str, str] = {}
         for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
+            key, _, value = line.partition(":")
+            if not key.strip():
+                break  # the first processor's fields only
+            fields.setdefault(key.strip(), value.strip())
+        cpu = fields.get("model name", cpu)
+        # A virtual machine may name only the brand ("AMD EPYC"): the family and model tell
+        # its generations apart, whose speeds differ by more than twofold.
+        if "cpu family" in fields and "model" in fields:
+            cpu += f" (family {fields['cpu family']}, model {fields['model']})"
     except OSError:
         pass
     memory = ""
