@@ -77,7 +77,7 @@ def make_queries(db: str, count: int, seed: int = 11) -> list[str]:
     typed = [perturb(n, rng) for n in rng.sample(names, min(len(names), count // 3))]
     queries = listed + typed + unrelated(count - len(listed) - len(typed), rng)
     rng.shuffle(queries)
-    return queries
+    return list(dict.fromkeys(queries))  # each once: a repeated one would be remembered
 
 
 def _descendants(pid: int) -> list[int]:
@@ -213,7 +213,7 @@ def main(argv: list[str]) -> None:
         default="1,2",
         help="server worker processes, one run per comma-separated value",
     )
-    parser.add_argument("--queries", type=int, default=30_000, help="distinct queries")
+    parser.add_argument("--queries", type=int, default=100_000, help="distinct queries")
     parser.add_argument("--repeated", type=int, default=300, help="queries asked again and again")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="listwatch-bench-server-") as tmp:

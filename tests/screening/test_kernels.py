@@ -286,3 +286,43 @@ def test_the_kernels_thresholds_are_those_of_the_python_scorer() -> None:
 
     assert kernels.JARO_FLOOR == compare.JARO_FLOOR
     assert kernels.PHONETIC_CONSONANTS == compare.PHONETIC_CONSONANTS
+
+
+def test_the_arrays_a_kernel_returns_own_their_memory() -> None:
+    """The scorer reads its arguments through views that hold no reference to them (see
+    ``kernels._view_without_reference``); what it returns must never be such a view, or
+    it would outlive the names it points into."""
+    import gc
+
+    import numpy as np
+
+    from listwatch.screening import kernels
+
+    def pair() -> tuple[np.ndarray, ...]:
+        query = name_bytes(analyze_name("Kinnor Trading Oy", "Company"))
+        candidate = name_bytes(analyze_name("Kinor Tradin Oy", "Company"))
+        expected = kernels.compare_pair(
+            query.form, query.shape, query.weights, query.phonetics,
+            candidate.form, candidate.shape, candidate.weights, candidate.phonetics, False,
+        )  # fmt: skip
+
+        def fresh(array: np.ndarray) -> np.ndarray:  # the same type, in memory of its own
+            if array.flags.writeable:
+                return array.copy()
+            return np.frombuffer(array.tobytes(), dtype=array.dtype)
+
+        returned = kernels.compare_pair(
+            fresh(query.form), fresh(query.shape), fresh(query.weights), fresh(query.phonetics),
+            fresh(candidate.form), fresh(candidate.shape), fresh(candidate.weights),
+            fresh(candidate.phonetics), False,
+        )  # fmt: skip
+        for got, want in zip(returned, expected, strict=True):
+            assert np.array_equal(got, want)
+        return tuple(a.copy() for a in expected) + returned
+
+    arrays = pair()  # the copies passed in are gone once it returns
+    gc.collect()
+    expected, returned = arrays[:7], arrays[7:]
+    assert all(type(array.base).__name__ == "_MemInfo" for array in returned)
+    for got, want in zip(returned, expected, strict=True):
+        assert np.array_equal(got, want)

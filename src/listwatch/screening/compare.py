@@ -523,7 +523,7 @@ def _compiled_feature_values(
     values, pi, pj, psim, phow, sim_q, sim_c = _kernels().compare_pair(
         qb.form, qb.shape, qb.weights, qb.phonetics,
         cb.form, cb.shape, cb.weights, cb.phonetics,
-        group == "person", compiled_tables().loose,
+        group == "person",
     )  # fmt: skip
     how_names = _kernels().HOW_NAMES
     pairs = [
@@ -561,8 +561,8 @@ def name_bytes(name: AnalyzedName) -> NameBytes:
 
 @dataclass(frozen=True)
 class CompiledTables:
-    """What the compiled scorer needs besides the names: the model as arrays, the weights
-    of legal-form codes, and the transliteration folds of loose skeletons."""
+    """What the compiled scorer needs besides the names: the model as arrays, and the
+    weights of legal-form codes."""
 
     model_weights: Any
     model_bias: Any
@@ -570,16 +570,6 @@ class CompiledTables:
     legal_offsets: Any
     legal_weights: Any
     default_legal: float
-    loose: tuple[Any, Any, Any, Any]
-
-
-def _byte_table(values: list[str]) -> tuple[Any, Any]:
-    import numpy as np
-
-    encoded = [v.encode("ascii") for v in values]
-    offsets = np.zeros(len(encoded) + 1, dtype=np.int64)
-    offsets[1:] = np.cumsum([len(e) for e in encoded])
-    return np.frombuffer(b"".join(encoded) or b"\0", dtype=np.uint8), offsets
 
 
 _COMPILED: dict[int, tuple[Model, CompiledTables]] = {}
@@ -593,17 +583,15 @@ def compiled_tables(model: Model | None = None) -> CompiledTables:
         return found[1]
     import numpy as np
 
-    from listwatch.screening.kernels import GROUP_CODES
-    from listwatch.screening.normalize import _LOOSE, _tables, legal_form_weight
+    from listwatch.screening.kernels import GROUP_CODES, byte_table
+    from listwatch.screening.normalize import _tables, legal_form_weight
 
     rows = sorted(GROUP_CODES.items(), key=lambda item: item[1])
     tables = _tables()
     codes = sorted(
         {form.code for form in tables.latin.values()} | {form.code for _s, form in tables.suffixes}
     )
-    legal_blob, legal_offsets = _byte_table(codes)
-    sources, source_offsets = _byte_table([source for source, _target in _LOOSE])
-    targets, target_offsets = _byte_table([target for _source, target in _LOOSE])
+    legal_blob, legal_offsets = byte_table(codes)
     compiled = CompiledTables(
         model_weights=np.asarray([model.vectors[group] for group, _ in rows], dtype=np.float64),
         model_bias=np.asarray([model.bias[group] for group, _ in rows], dtype=np.float64),
@@ -611,7 +599,6 @@ def compiled_tables(model: Model | None = None) -> CompiledTables:
         legal_offsets=legal_offsets,
         legal_weights=np.asarray([legal_form_weight(c) for c in codes], dtype=np.float64),
         default_legal=tables.rigour_weight,
-        loose=(sources, source_offsets, targets, target_offsets),
     )
     _COMPILED[id(model)] = (model, compiled)
     return compiled

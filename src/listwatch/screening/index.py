@@ -1089,7 +1089,6 @@ class NameIndex:
             tables.default_legal,
             tables.model_weights,
             tables.model_bias,
-            tables.loose,
         )
         return scores.tolist(), same.tolist()
 

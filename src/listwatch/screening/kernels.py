@@ -20,9 +20,15 @@ enough), Jaro's matched characters as the bits of a word each (both sides fittin
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from typing import Any, cast
 
 import numpy as np
-from numba import njit
+from numba import njit, types
+from numba.extending import intrinsic
+from numba.np.arrayobj import make_array, populate_array
+
+from listwatch.screening.normalize import _LOOSE
 
 # How two tokens were aligned (the ``how`` of compare.token_similarity), and its codes here.
 HOW_NAMES = ("exact", "number", "initial", "spelling", "phonetic", "skeleton", "joined")
@@ -36,19 +42,63 @@ JARO_FLOOR = 0.55  # compare.JARO_FLOOR
 _SPACE = 32
 
 Array = np.ndarray
-# sources, their offsets, targets, their offsets: the transliteration folds of loose skeletons
-Loose = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 _KIND_WORD, _KIND_LEGAL, _KIND_PARTICLE, _KIND_NUMBER = 119, 108, 112, 110  # w l p n
+
+
+def byte_table(values: list[str]) -> tuple[Array, Array]:
+    """ASCII strings run together, and the offset of each (one more offset than strings)."""
+    encoded = [v.encode("ascii") for v in values]
+    offsets = np.zeros(len(encoded) + 1, dtype=np.int64)
+    offsets[1:] = np.cumsum([len(e) for e in encoded])
+    return np.frombuffer(b"".join(encoded) or b"\0", dtype=np.uint8).copy(), offsets
+
+
+# The transliteration folds of loose skeletons (normalize's table), as constants of the
+# compiled code: a table passed down as arguments costs a reference count at every call.
+_FOLD_SOURCES, _FOLD_SOURCE_OFFSETS = byte_table([source for source, _target in _LOOSE])
+_FOLD_TARGETS, _FOLD_TARGET_OFFSETS = byte_table([target for _source, target in _LOOSE])
 # Scratch of the string measures, zero between uses: a word of bits per byte value (where
 # each byte occurs in a pattern), then two words for Jaro's flags.
 _TABLE = 256
 SCRATCH_WORDS = _TABLE + 2
 
 
+# --------------------------------------------------------------------------- references
+
+
+@intrinsic
+def _view_without_reference(typingctx: object, array: types.Array) -> object:
+    """A view of ``array`` that holds no reference to it, for an array that outlives the
+    call (an argument of the kernel): numba counts references to an array with an atomic
+    operation each time it is passed to a function, and the scorer passes its names to its
+    helpers tens of times per pair of names, which made those counts a third of its time.
+    A view without a reference is never counted (and never frees the array)."""
+    if not isinstance(array, types.Array):
+        return None
+
+    def codegen(context: Any, builder: Any, signature: Any, args: Any) -> Any:
+        source = make_array(array)(context, builder, value=args[0])
+        view = make_array(array)(context, builder)
+        populate_array(
+            view,
+            data=source.data,
+            shape=source.shape,
+            strides=source.strides,
+            itemsize=source.itemsize,
+            meminfo=None,
+        )
+        return view._getvalue()
+
+    return array(array), codegen
+
+
+_borrowed = cast("Callable[[Array], Array]", _view_without_reference)
+
+
 # --------------------------------------------------------------------------- bytes
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _equal(a: np.ndarray, a0: int, a1: int, b: np.ndarray, b0: int, b1: int) -> bool:
     if a1 - a0 != b1 - b0:
         return False
@@ -58,7 +108,7 @@ def _equal(a: np.ndarray, a0: int, a1: int, b: np.ndarray, b0: int, b1: int) -> 
     return True
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _less(a: np.ndarray, a0: int, a1: int, b: np.ndarray, b0: int, b1: int) -> bool:
     """Whether a < b as Python compares ASCII strings."""
     la, lb = a1 - a0, b1 - b0
@@ -88,12 +138,12 @@ def _split(blob: np.ndarray, lo: int, hi: int) -> tuple[np.ndarray, np.ndarray]:
     return starts, ends
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _is_digit(c: int) -> bool:
     return 48 <= c <= 57
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _is_vowel(c: int) -> bool:
     # a e i o u y
     return c == 97 or c == 101 or c == 105 or c == 111 or c == 117 or c == 121
@@ -115,7 +165,7 @@ def _skeleton(a: np.ndarray, a0: int, a1: int) -> np.ndarray:
     return out[:n]
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _skeleton_step(a: np.ndarray, k: int, a1: int, last: int) -> int:
     """The position of the next byte of the skeleton of a[k:a1] after the byte ``last``
     (:func:`_skeleton` without building it), or ``a1`` when there is none."""
@@ -124,7 +174,7 @@ def _skeleton_step(a: np.ndarray, k: int, a1: int, last: int) -> int:
     return k
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _skeleton_size(a: np.ndarray, a0: int, a1: int) -> int:
     size = 0
     last = -1
@@ -136,7 +186,7 @@ def _skeleton_size(a: np.ndarray, a0: int, a1: int) -> int:
     return size
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _same_skeleton(a: np.ndarray, a0: int, a1: int, b: np.ndarray, b0: int, b1: int) -> bool:
     """Whether the skeletons of a[a0:a1] and b[b0:b1] are the same."""
     i = _skeleton_step(a, a0, a1, -1)
@@ -150,51 +200,58 @@ def _same_skeleton(a: np.ndarray, a0: int, a1: int, b: np.ndarray, b0: int, b1: 
 
 
 @njit(cache=True, nogil=True)
-def _replace(text: np.ndarray, source: np.ndarray, target: np.ndarray) -> np.ndarray:
-    """str.replace on bytes (left to right, matches do not overlap)."""
-    n, m = len(text), len(source)
-    out = np.empty(n * max(1, len(target)) + 1, np.uint8)
-    size = 0
+def _replace_into(
+    text: Array, size: int, source: Array, s0: int, s1: int, target: Array, t0: int, t1: int,
+    out: Array,
+) -> int:  # fmt: skip
+    """str.replace of source[s0:s1] by target[t0:t1] in text[:size] (left to right, matches
+    do not overlap), written to ``out``; returns the length written."""
+    m = s1 - s0
+    written = 0
     k = 0
-    while k < n:
-        if k + m <= n:
+    while k < size:
+        if k + m <= size:
             same = True
             for t in range(m):
-                if text[k + t] != source[t]:
+                if text[k + t] != source[s0 + t]:
                     same = False
                     break
             if same:
-                for t in range(len(target)):
-                    out[size] = target[t]
-                    size += 1
+                for t in range(t0, t1):
+                    out[written] = target[t]
+                    written += 1
                 k += m
                 continue
-        out[size] = text[k]
-        size += 1
+        out[written] = text[k]
+        written += 1
         k += 1
-    return out[:size]
+    return written
 
 
 @njit(cache=True, nogil=True)
-def _loose_skeleton(
-    a: np.ndarray, a0: int, a1: int, sources: np.ndarray, source_offsets: np.ndarray,
-    targets: np.ndarray, target_offsets: np.ndarray,
-) -> np.ndarray:  # fmt: skip
-    """normalize.loose_skeleton: transliteration variants folded, then the skeleton."""
-    text = a[a0:a1].copy()
-    for r in range(len(source_offsets) - 1):
-        text = _replace(
-            text,
-            sources[source_offsets[r] : source_offsets[r + 1]],
-            targets[target_offsets[r] : target_offsets[r + 1]],
-        )
-    return _skeleton(text, 0, len(text))
+def _loose_skeleton(a: np.ndarray, a0: int, a1: int) -> np.ndarray:
+    """normalize.loose_skeleton: transliteration variants folded, then the skeleton. The
+    folds pass the text back and forth between two buffers (a larger one is made only for a
+    fold that could outgrow them: "x" becomes "ks")."""
+    size = a1 - a0
+    text = np.empty(2 * size + 1, np.uint8)
+    spare = np.empty(2 * size + 1, np.uint8)
+    text[:size] = a[a0:a1]
+    for r in range(len(_FOLD_SOURCE_OFFSETS) - 1):
+        s0, s1 = _FOLD_SOURCE_OFFSETS[r], _FOLD_SOURCE_OFFSETS[r + 1]
+        t0, t1 = _FOLD_TARGET_OFFSETS[r], _FOLD_TARGET_OFFSETS[r + 1]
+        need = size + (size // max(1, s1 - s0)) * max(0, (t1 - t0) - (s1 - s0))
+        if need > len(spare):
+            spare = np.empty(need, np.uint8)
+        size = _replace_into(text, size, _FOLD_SOURCES, s0, s1, _FOLD_TARGETS, t0, t1, spare)
+        text, spare = spare, text
+    return _skeleton(text, 0, size)
 
 
 # --------------------------------------------------------------------------- measures
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _pattern_bits(a: Array, a0: int, a1: int, scratch: Array) -> None:
     """Set, in the table of ``scratch`` (one zero word per byte value), the positions of
     each byte of a[a0:a1] (at most 64 bytes); :func:`_clear_bits` puts it back to zero."""
@@ -202,13 +259,13 @@ def _pattern_bits(a: Array, a0: int, a1: int, scratch: Array) -> None:
         scratch[a[a0 + i]] |= np.uint64(1) << np.uint64(i)
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _clear_bits(a: Array, a0: int, a1: int, scratch: Array) -> None:
     for i in range(a0, a1):
         scratch[a[i]] = 0
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def levenshtein(
     a: np.ndarray, a0: int, a1: int, b: np.ndarray, b0: int, b1: int, scratch: Array
 ) -> int:
@@ -259,7 +316,7 @@ def levenshtein(
     return int(row[lb])
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def levenshtein_similarity(
     a: np.ndarray, a0: int, a1: int, b: np.ndarray, b0: int, b1: int, scratch: Array
 ) -> float:
@@ -270,7 +327,7 @@ def levenshtein_similarity(
     return 1.0 - levenshtein(a, a0, a1, b, b0, b1, scratch) / maximum
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _common_subsequence(
     a: Array, a0: int, a1: int, b: Array, b0: int, b1: int, scratch: Array
 ) -> int:
@@ -307,7 +364,7 @@ def _common_subsequence(
     return int(row[lb])
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def indel_similarity(
     a: np.ndarray, a0: int, a1: int, b: np.ndarray, b0: int, b1: int, scratch: Array
 ) -> float:
@@ -319,7 +376,7 @@ def indel_similarity(
     return 1.0 - distance / maximum
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def ratio(
     a: np.ndarray, a0: int, a1: int, b: np.ndarray, b0: int, b1: int, scratch: Array
 ) -> float:
@@ -327,7 +384,7 @@ def ratio(
     return (100.0 * indel_similarity(a, a0, a1, b, b0, b1, scratch)) / 100.0
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def jaro_winkler(
     a: np.ndarray, a0: int, a1: int, b: np.ndarray, b0: int, b1: int, scratch: Array
 ) -> float:
@@ -345,7 +402,7 @@ def jaro_winkler(
     return sim
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _jaro(
     a: np.ndarray, a0: int, a1: int, b: np.ndarray, b0: int, b1: int, scratch: Array
 ) -> float:
@@ -410,12 +467,12 @@ def _jaro(
     return sim / 3.0
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _bit(words: Array, k: int) -> bool:
     return bool((words[k >> 6] >> np.uint64(k & 63)) & np.uint64(1))
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _set_bit(words: Array, k: int) -> None:
     words[k >> 6] |= np.uint64(1) << np.uint64(k & 63)
 
@@ -427,7 +484,7 @@ def _set_bit(words: Array, k: int) -> None:
 def token_similarity(
     a: np.ndarray, a0: int, a1: int, b: np.ndarray, b0: int, b1: int,
     pa: np.ndarray, pa0: int, pa1: int, pb: np.ndarray, pb0: int, pb1: int,
-    person: bool, loose: tuple, scratch: Array, winkler: bool = True,
+    person: bool, scratch: Array, winkler: bool = True,
 ) -> tuple[float, int]:  # fmt: skip
     """compare.token_similarity on bytes; ``pa``/``pb`` ranges are the metaphones
     (``scratch``: see :func:`levenshtein`)."""
@@ -451,7 +508,7 @@ def token_similarity(
             pa1 > pa0
             and best < 0.85
             and _equal(pa, pa0, pa1, pb, pb0, pb1)
-            and _consonants_agree(a, a0, a1, b, b0, b1, loose, scratch)
+            and _consonants_agree(a, a0, a1, b, b0, b1, scratch)
         ):
             best, how = 0.85, PHONETIC
         if best < 0.8 and _skeleton_size(a, a0, a1) >= 2 and _same_skeleton(a, a0, a1, b, b0, b1):
@@ -463,11 +520,10 @@ def token_similarity(
 
 @njit(cache=True, nogil=True)
 def _consonants_agree(
-    a: Array, a0: int, a1: int, b: Array, b0: int, b1: int, loose: tuple, scratch: Array
+    a: Array, a0: int, a1: int, b: Array, b0: int, b1: int, scratch: Array
 ) -> bool:
-    sources, source_offsets, targets, target_offsets = loose
-    la = _loose_skeleton(a, a0, a1, sources, source_offsets, targets, target_offsets)
-    lb = _loose_skeleton(b, b0, b1, sources, source_offsets, targets, target_offsets)
+    la = _loose_skeleton(a, a0, a1)
+    lb = _loose_skeleton(b, b0, b1)
     return levenshtein_similarity(la, 0, len(la), lb, 0, len(lb), scratch) >= PHONETIC_CONSONANTS
 
 
@@ -500,7 +556,7 @@ def _kind_weights(
     return weights
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _sorted_tokens(
     blob: np.ndarray, starts: np.ndarray, ends: np.ndarray, pick: np.ndarray
 ) -> np.ndarray:
@@ -519,7 +575,7 @@ def _sorted_tokens(
     return chosen
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _joined(
     blob: np.ndarray, starts: np.ndarray, ends: np.ndarray, order: np.ndarray, sep: bool
 ) -> np.ndarray:
@@ -541,17 +597,22 @@ def _joined(
     return out
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _initialism(
     s_blob: np.ndarray, s_starts: np.ndarray, s_ends: np.ndarray, s_core: np.ndarray,
     l_blob: np.ndarray, l_starts: np.ndarray, l_ends: np.ndarray, l_kinds: np.ndarray,
     l_core: np.ndarray,
 ) -> bool:  # fmt: skip
     """compare._initialism: the short name is the initials of the long one."""
-    core = np.flatnonzero(s_core)
-    if len(core) != 1:
+    word = -1
+    for t in range(len(s_core)):
+        if s_core[t]:
+            if word >= 0:
+                return False
+            word = t
+    if word < 0:
         return False
-    w0, w1 = s_starts[core[0]], s_ends[core[0]]
+    w0, w1 = s_starts[word], s_ends[word]
     size = w1 - w0
     if not 2 <= size <= 8:
         return False
@@ -580,7 +641,7 @@ def _initialism(
     return size >= 3 and n >= size and _equal(s_blob, w0, w1, every, 0, size)
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _covered(
     a_blob: np.ndarray, a_starts: np.ndarray, a_ends: np.ndarray, a_kinds: np.ndarray,
     b_blob: np.ndarray, b_starts: np.ndarray, b_ends: np.ndarray, b_kinds: np.ndarray,
@@ -604,7 +665,7 @@ def _covered(
     return has, True
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _same_number_sets(
     q_blob: np.ndarray, q_starts: np.ndarray, q_ends: np.ndarray, q_kinds: np.ndarray,
     c_blob: np.ndarray, c_starts: np.ndarray, c_ends: np.ndarray, c_kinds: np.ndarray,
@@ -618,7 +679,7 @@ def _same_number_sets(
     return any_q, any_c, q_in_c and c_in_q
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _share_any(
     q_blob: np.ndarray, q_starts: np.ndarray, q_ends: np.ndarray, q_kinds: np.ndarray,
     c_blob: np.ndarray, c_starts: np.ndarray, c_ends: np.ndarray, c_kinds: np.ndarray,
@@ -635,7 +696,7 @@ def _share_any(
     return False
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _exact_joins(
     a_blob: Array, a_starts: Array, a_ends: Array, a_legal: Array, used_a: Array,
     b_blob: Array, b_starts: Array, b_ends: Array, used_b: Array, flip: bool,
@@ -675,13 +736,13 @@ def _exact_joins(
     return count
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _align(
     q_blob: Array, q_starts: Array, q_ends: Array, q_legal: Array,
     q_phon: Array, q_pstarts: Array, q_pends: Array,
     c_blob: Array, c_starts: Array, c_ends: Array, c_legal: Array,
     c_phon: Array, c_pstarts: Array, c_pends: Array,
-    person: bool, loose: Loose, scratch: Array,
+    person: bool, scratch: Array,
 ) -> tuple[Array, Array, Array, Array, Array, Array]:  # fmt: skip
     """compare._align: tokens that are two neighbours run together letter for letter,
     then best pairs first, one to one, then neighbours run together and spelt alike."""
@@ -718,7 +779,7 @@ def _align(
             sim, how = token_similarity(
                 q_blob, q_starts[i], q_ends[i], c_blob, c_starts[j], c_ends[j],
                 q_phon, q_pstarts[i], q_pends[i], c_phon, c_pstarts[j], c_pends[j],
-                person, loose, scratch,
+                person, scratch,
             )  # fmt: skip
             if sim > 0:
                 negs[n], pi[n], pj[n], phow[n] = -sim, i, j, how
@@ -734,7 +795,9 @@ def _align(
         count += 1
     if used_q.all() and used_c.all():
         return out_i[:count], out_j[:count], out_sim[:count], out_how[:count], used_q, used_c
-    # "xiaomi" against "xiao mi": join neighbours on one side, then the other.
+    # "xiaomi" against "xiao mi": join neighbours on one side, then the other (in one
+    # buffer: two neighbours run together are no longer than their name).
+    joined = np.empty(max(q_ends[-1] - q_starts[0], c_ends[-1] - c_starts[0]), np.uint8)
     for flip in range(2):
         if flip == 0:
             a_blob, a_starts, a_ends, a_legal, used_a = q_blob, q_starts, q_ends, q_legal, used_q
@@ -758,15 +821,14 @@ def _align(
                 second = b_ends[j + 1] - b_starts[j + 1]
                 if abs(first + second - size) > max(2, size // 2):
                     continue
-                joined = np.empty(first + second, np.uint8)
                 joined[:first] = b_blob[b_starts[j] : b_ends[j]]
-                joined[first:] = b_blob[b_starts[j + 1] : b_ends[j + 1]]
+                joined[first : first + second] = b_blob[b_starts[j + 1] : b_ends[j + 1]]
                 # the metaphone of the pair run together follows the tokens' own; two words
                 # run together are one word spelt alike (no Jaro-Winkler: see compare)
                 sim, how = token_similarity(
                     a_blob, a_starts[i], a_ends[i], joined, 0, first + second,
                     a_phon, a_pstarts[i], a_pends[i], b_phon, b_pstarts[n_b + j],
-                    b_pends[n_b + j], person, loose, scratch, False,
+                    b_pends[n_b + j], person, scratch, False,
                 )  # fmt: skip
                 if sim >= 0.8:
                     used_a[i] = True
@@ -782,6 +844,17 @@ def _align(
     return out_i[:count], out_j[:count], out_sim[:count], out_how[:count], used_q, used_c
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _kind_masks(kinds: Array) -> tuple[Array, Array]:
+    """Which tokens are legal forms, and which identify (words and numbers)."""
+    legal = np.empty(len(kinds), np.bool_)
+    core = np.empty(len(kinds), np.bool_)
+    for t in range(len(kinds)):
+        legal[t] = kinds[t] == _KIND_LEGAL
+        core[t] = kinds[t] == _KIND_WORD or kinds[t] == _KIND_NUMBER
+    return legal, core
+
+
 @njit(cache=True, nogil=True)
 def _query_parts(
     q_blob: Array, q_starts: Array, q_ends: Array, q_kinds: Array, q_weights: Array
@@ -789,8 +862,7 @@ def _query_parts(
     """What :func:`_features` needs of the query alone (worked out once per query): its
     legal-form and identifying tokens, summed weight, the identifying tokens (or all)
     sorted, and those run together with and without spaces."""
-    q_legal = q_kinds == _KIND_LEGAL
-    q_core = (q_kinds == _KIND_WORD) | (q_kinds == _KIND_NUMBER)
+    q_legal, q_core = _kind_masks(q_kinds)
     total_q = 0.0
     for t in range(len(q_starts)):
         total_q += q_weights[t]
@@ -801,14 +873,14 @@ def _query_parts(
     return q_legal, q_core, total_q, q_sorted, q_text, q_compact
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _features(
     q_blob: Array, q_starts: Array, q_ends: Array, q_kinds: Array, q_weights: Array,
     q_native: bool, q_phon: Array, q_pstarts: Array, q_pends: Array,
     q_parts: tuple[Array, Array, float, Array, Array, Array],
     c_blob: Array, c_starts: Array, c_ends: Array, c_kinds: Array, c_weights: Array,
     c_native: bool, c_phon: Array, c_pstarts: Array, c_pends: Array,
-    person: bool, loose: Loose, scratch: Array,
+    person: bool, scratch: Array,
 ) -> tuple[Array, Array, Array, Array, Array, Array, Array]:  # fmt: skip
     """compare._feature_values: the features in the order of compare.FEATURES
     (``q_parts``: :func:`_query_parts` of the query), then the alignment behind them (the
@@ -816,11 +888,11 @@ def _features(
     aligned) and the similarity of each token's match on either side (0: unmatched)."""
     nq, nc = len(q_starts), len(c_starts)
     q_legal, q_core, total_q, q_sorted, q_text, q_compact = q_parts
-    c_legal = c_kinds == _KIND_LEGAL
+    c_legal, c_core = _kind_masks(c_kinds)
     pi, pj, psim, phow, used_q, used_c = _align(
         q_blob, q_starts, q_ends, q_legal, q_phon, q_pstarts, q_pends,
         c_blob, c_starts, c_ends, c_legal, c_phon, c_pstarts, c_pends,
-        person, loose, scratch,
+        person, scratch,
     )  # fmt: skip
     sim_q = np.zeros(nq, np.float64)
     sim_c = np.zeros(nc, np.float64)
@@ -848,7 +920,6 @@ def _features(
         for t in range(nc):
             cov_c += c_weights[t] * sim_c[t]
         cov_c = cov_c / total_c
-    c_core = (c_kinds == _KIND_WORD) | (c_kinds == _KIND_NUMBER)
     n_q = n_c = 0
     for t in range(nq):
         if q_core[t] and sim_q[t] == 0:
@@ -939,12 +1010,20 @@ def score_names(
     forms: Array, form_offsets: Array, shapes: Array, shape_offsets: Array,
     phonetics: Array, phonetic_offsets: Array, positions: Array, groups: Array,
     legal_blob: Array, legal_offsets: Array, legal_weights: Array, default_legal: float,
-    model_weights: Array, model_bias: Array, loose: Loose,
+    model_weights: Array, model_bias: Array,
 ) -> tuple[Array, Array]:  # fmt: skip
     """Scores of a query against the indexed names at ``positions`` (``groups``: the row of
     the model for each). Returns the scores and, for each, 1 where the tokens are the same
     (the caller compares native forms to call the names identical), or -1 where the stored
     analysis is inconsistent and the caller must score the name itself."""
+    q_form, q_shape, q_weights, q_phon = (
+        _borrowed(q_form), _borrowed(q_shape), _borrowed(q_weights), _borrowed(q_phon)
+    )  # fmt: skip
+    forms, form_offsets = _borrowed(forms), _borrowed(form_offsets)
+    shapes, shape_offsets = _borrowed(shapes), _borrowed(shape_offsets)
+    phonetics, phonetic_offsets = _borrowed(phonetics), _borrowed(phonetic_offsets)
+    legal_blob, legal_offsets = _borrowed(legal_blob), _borrowed(legal_offsets)
+    legal_weights = _borrowed(legal_weights)
     q_starts, q_ends = _split(q_form, 0, len(q_form))
     q_native, q_kinds = _parse_shape(q_shape, 0, len(q_shape))
     q_pstarts, q_pends = _split(q_phon, 0, len(q_phon))
@@ -984,7 +1063,7 @@ def score_names(
         values = _features(
             q_form, q_starts, q_ends, q_kinds, q_weights, q_native, q_phon, q_pstarts, q_pends,
             q_parts, forms, c_starts, c_ends, c_kinds, c_weights, c_native, phonetics, c_pstarts,
-            c_pends, group == 0, loose, scratch,
+            c_pends, group == 0, scratch,
         )[0]  # fmt: skip
         total = 0.0
         for k in range(N_FEATURES):
@@ -997,10 +1076,16 @@ def score_names(
 def compare_pair(
     q_form: Array, q_shape: Array, q_weights: Array, q_phon: Array,
     c_form: Array, c_shape: Array, c_weights: Array, c_phon: Array,
-    person: bool, loose: Loose,
+    person: bool,
 ) -> tuple[Array, Array, Array, Array, Array, Array, Array]:  # fmt: skip
     """The features of one pair of names (byte forms as compare.name_bytes gives them, both
     with tokens) and the alignment behind them, as :func:`_features` returns them."""
+    q_form, q_shape, q_weights, q_phon = (
+        _borrowed(q_form), _borrowed(q_shape), _borrowed(q_weights), _borrowed(q_phon)
+    )  # fmt: skip
+    c_form, c_shape, c_weights, c_phon = (
+        _borrowed(c_form), _borrowed(c_shape), _borrowed(c_weights), _borrowed(c_phon)
+    )  # fmt: skip
     q_starts, q_ends = _split(q_form, 0, len(q_form))
     q_native, q_kinds = _parse_shape(q_shape, 0, len(q_shape))
     q_pstarts, q_pends = _split(q_phon, 0, len(q_phon))
@@ -1010,7 +1095,7 @@ def compare_pair(
     return _features(
         q_form, q_starts, q_ends, q_kinds, q_weights, q_native, q_phon, q_pstarts, q_pends,
         _query_parts(q_form, q_starts, q_ends, q_kinds, q_weights), c_form, c_starts, c_ends,
-        c_kinds, c_weights, c_native, c_phon, c_pstarts, c_pends, person, loose,
+        c_kinds, c_weights, c_native, c_phon, c_pstarts, c_pends, person,
         np.zeros(SCRATCH_WORDS, np.uint64),
     )  # fmt: skip
 
