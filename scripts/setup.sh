@@ -39,6 +39,6 @@ if [ ! -f "$stamp" ]; then
   rm -f .venv/.listwatch-installed-*"${mode}"
   touch "$stamp"
 fi
-# Screening's compiled kernels: compiled once here (tens of seconds), loaded from cache later.
+# Screening's compiled kernels: compiled once here (about a minute), loaded from cache later.
 .venv/bin/python -m listwatch.screening.kernels
 echo "listwatch setup: ready ($(.venv/bin/python -c 'import listwatch; print(listwatch.__version__)'))"
