@@ -15,6 +15,11 @@ Jaro-Winkler (prefix weight 0.1) and the Indel ratio behind ``fuzz.ratio`` and
 names) they run bit-parallel, with no memory allocated per pair: edit distance as Hyyrö
 computes it and the longest common subsequence as Allison and Dix do (one side fitting is
 enough), Jaro's matched characters as the bits of a word each (both sides fitting).
+
+numba counts the references to an array atomically whenever a function is handed one; so
+the scorer reads its arguments through views without a reference
+(:func:`_view_without_reference`), the helpers of one pair of names are inlined, and the
+transliteration folds are constants rather than arguments.
 """
 
 from __future__ import annotations
