@@ -33,7 +33,7 @@ from numba import njit, types
 from numba.extending import intrinsic
 from numba.np.arrayobj import make_array, populate_array
 
-from listwatch.screening.normalize import _LOOSE
+from listwatch.screening.normalize import LOOSE_FOLDS
 
 # How two tokens were aligned (the ``how`` of compare.token_similarity), and its codes here.
 HOW_NAMES = ("exact", "number", "initial", "spelling", "phonetic", "skeleton", "joined")
@@ -60,8 +60,8 @@ def byte_table(values: list[str]) -> tuple[Array, Array]:
 
 # The transliteration folds of loose skeletons (normalize's table), as constants of the
 # compiled code: a table passed down as arguments costs a reference count at every call.
-_FOLD_SOURCES, _FOLD_SOURCE_OFFSETS = byte_table([source for source, _target in _LOOSE])
-_FOLD_TARGETS, _FOLD_TARGET_OFFSETS = byte_table([target for _source, target in _LOOSE])
+_FOLD_SOURCES, _FOLD_SOURCE_OFFSETS = byte_table([source for source, _target in LOOSE_FOLDS])
+_FOLD_TARGETS, _FOLD_TARGET_OFFSETS = byte_table([target for _source, target in LOOSE_FOLDS])
 # Scratch of the string measures, zero between uses: a word of bits per byte value (where
 # each byte occurs in a pattern), then two words for Jaro's flags.
 _TABLE = 256

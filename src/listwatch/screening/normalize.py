@@ -812,7 +812,9 @@ def skeleton(token: str) -> str:
     return "".join(out)
 
 
-_LOOSE = (
+# Transliteration variants that loose skeletons fold, in order (the compiled scorer reads
+# the same table).
+LOOSE_FOLDS = (
     ("kh", "h"),
     ("ch", "h"),
     ("sh", "h"),
@@ -831,7 +833,7 @@ _LOOSE = (
 def loose_skeleton(token: str) -> str:
     """Consonants of a token after folding transliteration variants (kh/ch/h, ts/c/k, w/v):
     "tekhnodron" and "technodron" both give ``thndrn``."""
-    for source, target in _LOOSE:
+    for source, target in LOOSE_FOLDS:
         token = token.replace(source, target)
     return skeleton(token)
 
